@@ -1,0 +1,111 @@
+/**
+ * The EventLog contract: an append-only, partitioned, replayable log with consumer groups (Kafka's
+ * model), implemented by the embedded `file` backend and by Redis Streams.
+ *
+ * Promises:
+ * - Records are opaque strings (JSON text of a core schema); the log never parses them.
+ * - A record goes to partition `partitionOf(key, partitions)`; within a partition, order of appends
+ *   is kept and offsets increase (not necessarily by 1). An impression and its clicks share a key
+ *   (impressionId) and so a partition.
+ * - `append` resolves once the records are durable by the backend's policy (file: fsync policy;
+ *   redis: acknowledged by the server). An acknowledged append survives a crash of the appender.
+ * - Delivery to consumers is at-least-once: records after the last committed offset are delivered
+ *   again after a restart. Exactly-once processing comes from `TransactionalConsumer`, which commits
+ *   offsets atomically with the records it produced and its state.
+ * - Consumers only see committed output of transactional producers ("read committed").
+ *
+ * Leaves out: cross-partition ordering, dynamic partition rebalancing (workers are assigned
+ * partitions explicitly), compaction.
+ */
+
+export interface AppendRecord {
+  /** Partitioning key (impressionId for impressions, clicks and examples). */
+  readonly key: string;
+  /** Payload, usually JSON text. */
+  readonly value: string;
+}
+
+export interface LogRecord {
+  readonly topic: string;
+  readonly partition: number;
+  /** Position in the partition; increasing, backend-assigned. Safe integer. */
+  readonly offset: number;
+  readonly key: string;
+  readonly value: string;
+}
+
+export interface Batch {
+  readonly records: readonly LogRecord[];
+  /** Per partition, the offset to resume from once this batch is committed (last offset + 1). */
+  readonly nextOffsets: ReadonlyMap<number, number>;
+}
+
+export interface SubscribeOptions {
+  /** Partitions to read (default: all). Workers of one group split partitions between them. */
+  readonly partitions?: readonly number[];
+  /** Where a group with no committed offset starts (default `earliest`). */
+  readonly from?: 'earliest' | 'latest';
+}
+
+export interface Consumer {
+  readonly partitions: readonly number[];
+  /** Up to `max` records across the consumer's partitions; waits up to `waitMs` when none are there. */
+  poll(max: number, waitMs: number): Promise<Batch>;
+  /** Durably record that this batch (and everything before it) was processed. */
+  commit(batch: Batch): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a transactional consumer restores after a restart: its last committed state and offsets. */
+export interface Checkpoint {
+  /** Opaque state blob committed with the offsets, per partition; null when never committed. */
+  readonly state: ReadonlyMap<number, string | null>;
+  /** Next input offset per partition (where the committed work ends). */
+  readonly offsets: ReadonlyMap<number, number>;
+}
+
+export interface TransactionalCommit {
+  /** Input consumed: offsets to resume from (per partition, as `Batch.nextOffsets`). */
+  readonly offsets: ReadonlyMap<number, number>;
+  /** Records produced by processing that input, per output topic. */
+  readonly outputs: readonly { readonly topic: string; readonly records: readonly AppendRecord[] }[];
+  /** New state per partition (only partitions whose state changed need be present). */
+  readonly state: ReadonlyMap<number, string>;
+}
+
+/**
+ * Exactly-once processing (Kafka transactions / Flink checkpoints): outputs, state and input
+ * offsets become visible together or not at all. After a crash, `restore` returns the last commit
+ * and `poll` resumes from its offsets; uncommitted outputs are never seen by read-committed readers.
+ * One transactional consumer owns its partitions: its id must be unique among live instances.
+ */
+export interface TransactionalConsumer {
+  readonly partitions: readonly number[];
+  restore(): Promise<Checkpoint>;
+  poll(max: number, waitMs: number): Promise<Batch>;
+  /** Re-read committed input of one partition from `fromOffset` (inclusive) to `toOffset` (exclusive), to rebuild state. */
+  replay(partition: number, fromOffset: number, toOffset: number, max: number): Promise<LogRecord[]>;
+  commit(tx: TransactionalCommit): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AppendAck {
+  /** Offset assigned to each record, in input order. */
+  readonly offsets: readonly { readonly partition: number; readonly offset: number }[];
+}
+
+export interface EventLog {
+  readonly partitions: number;
+  append(topic: string, records: readonly AppendRecord[]): Promise<AppendAck>;
+  subscribe(topic: string, group: string, opts?: SubscribeOptions): Consumer;
+  /**
+   * A consumer of `topic` whose commits are atomic with its outputs and state (see TransactionalConsumer).
+   * `id` names the transactional producer (e.g. `join`); the same id after a restart resumes its work.
+   */
+  transactional(topic: string, id: string, opts: { partitions: readonly number[] }): TransactionalConsumer;
+  /** End offset (next offset to be written) of every partition of a topic. */
+  endOffsets(topic: string): Promise<number[]>;
+  /** Committed offsets of a group per partition (for lag), -1 when none. */
+  committedOffsets(topic: string, group: string): Promise<number[]>;
+  close(): Promise<void>;
+}
