@@ -15,3 +15,4 @@ export * from './config.ts';
 export * from './logger.ts';
 export * from './worker.ts';
 export * from './process.ts';
+export * from './served-features.ts';
