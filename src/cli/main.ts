@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { isPctrError } from '../core/index.ts';
 import { registerConfigCommand } from './commands/config.command.ts';
+import { registerModelsCommand } from './commands/models.command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pctr')
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
   registerConfigCommand(program);
+  registerModelsCommand(program);
   return program;
 }
 
