@@ -4,8 +4,14 @@
  */
 import { Command } from 'commander';
 import { isPctrError } from '../core/index.ts';
+import { registerAggregateCommand } from './commands/aggregate.command.ts';
+import { registerBackfillCommand } from './commands/backfill.command.ts';
 import { registerConfigCommand } from './commands/config.command.ts';
+import { registerEvalCommand } from './commands/eval.command.ts';
 import { registerModelsCommand } from './commands/models.command.ts';
+import { registerSimCommand } from './commands/sim.command.ts';
+import { registerTrainCommand } from './commands/train.command.ts';
+import { registerWorkerCommand } from './commands/worker.command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pctr')
@@ -13,8 +19,14 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'JSON config file (see `pctr config`); environment variables override it')
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: true });
+  registerAggregateCommand(program);
+  registerBackfillCommand(program);
   registerConfigCommand(program);
+  registerEvalCommand(program);
   registerModelsCommand(program);
+  registerSimCommand(program);
+  registerTrainCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -21,8 +21,11 @@ export interface FeatureSchema {
 /** Categorical value hash; 0 is reserved for "missing". */
 export const MISSING_CATEGORY = 0;
 
+/** Seed of category hashes, for parsers that hash values while scanning them (same result as hashCategory). */
+export const CATEGORY_SEED = 0x2c1b3c6d;
+
 export function hashCategory(value: string): number {
-  const h = hashString(value, 0x2c1b3c6d);
+  const h = hashString(value, CATEGORY_SEED);
   return h === MISSING_CATEGORY ? 1 : h | 0;
 }
 

@@ -7,13 +7,15 @@
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
 
-function mixK(k: number): number {
+/** MurmurHash3 block scramble; exported with mixH for fused scan-and-hash loops in parsers and encoders. */
+export function mixK(k: number): number {
   k = Math.imul(k, C1);
   k = (k << 15) | (k >>> 17);
   return Math.imul(k, C2);
 }
 
-function mixH(h: number, k: number): number {
+/** One MurmurHash3 body round: mixes the 32-bit block k into the state h. */
+export function mixH(h: number, k: number): number {
   h ^= mixK(k);
   h = (h << 13) | (h >>> 19);
   return (Math.imul(h, 5) + 0xe6546b64) | 0;

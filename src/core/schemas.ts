@@ -66,6 +66,25 @@ export const LabeledExample = z.strictObject({
 });
 export type LabeledExample = z.infer<typeof LabeledExample>;
 
+/**
+ * Shadow scoring: the model that was not served scored the same served ad. Kept on its own topic
+ * (keyed by impressionId), so the join and the learners never see it; online evaluation joins it
+ * with the labeled example of the same impression.
+ */
+export const ShadowScore = z.strictObject({
+  type: z.literal('shadow'),
+  impressionId: Id,
+  requestId: Id,
+  ts: EventTime,
+  /** `name@version` that served the impression, and its pCTR. */
+  modelVersion: z.string().min(1).max(128),
+  pCTR: Probability,
+  /** `name@version` scored in the shadow, and its pCTR for the same ad at the same position. */
+  shadowModelVersion: z.string().min(1).max(128),
+  shadowPCTR: Probability,
+});
+export type ShadowScore = z.infer<typeof ShadowScore>;
+
 export const PctrEvent = z.discriminatedUnion('type', [Impression, Click, LabeledExample]);
 export type PctrEvent = z.infer<typeof PctrEvent>;
 
@@ -78,4 +97,6 @@ export const TOPICS = {
   unattributedClicks: 'unattributed-clicks',
   /** Events rejected at an edge, kept for inspection rather than dropped. */
   deadLetters: 'dead-letters',
+  /** Scores of the model not served (shadow mode), one per served ad. */
+  shadowScores: 'shadow-scores',
 } as const;

@@ -13,6 +13,7 @@
  *   again after a restart. Exactly-once processing comes from `TransactionalConsumer`, which commits
  *   offsets atomically with the records it produced and its state.
  * - Consumers only see committed output of transactional producers ("read committed").
+ * - Topic, group and transactional ids are names of letters, digits, `.`, `-`, `_` (not starting with `.`).
  *
  * Leaves out: cross-partition ordering, dynamic partition rebalancing (workers are assigned
  * partitions explicitly), compaction.
@@ -36,8 +37,13 @@ export interface LogRecord {
 
 export interface Batch {
   readonly records: readonly LogRecord[];
-  /** Per partition, the offset to resume from once this batch is committed (last offset + 1). */
+  /**
+   * Per partition, the offset to resume from once this batch is committed (last offset + 1), for the
+   * consumer's first (usually only) topic; only partitions with records in this batch are present.
+   */
   readonly nextOffsets: ReadonlyMap<number, number>;
+  /** The same for every input topic (a transactional consumer may read several, e.g. impressions and clicks). */
+  readonly nextOffsetsByTopic: ReadonlyMap<string, ReadonlyMap<number, number>>;
 }
 
 export interface SubscribeOptions {
@@ -60,13 +66,17 @@ export interface Consumer {
 export interface Checkpoint {
   /** Opaque state blob committed with the offsets, per partition; null when never committed. */
   readonly state: ReadonlyMap<number, string | null>;
-  /** Next input offset per partition (where the committed work ends). */
+  /** Next input offset per partition (where the committed work ends), of the first input topic. */
   readonly offsets: ReadonlyMap<number, number>;
+  /** The same for every input topic. */
+  readonly offsetsByTopic: ReadonlyMap<string, ReadonlyMap<number, number>>;
 }
 
 export interface TransactionalCommit {
-  /** Input consumed: offsets to resume from (per partition, as `Batch.nextOffsets`). */
+  /** Input consumed: offsets to resume from (per partition, as `Batch.nextOffsets`) of the first input topic. */
   readonly offsets: ReadonlyMap<number, number>;
+  /** Input consumed per input topic (as `Batch.nextOffsetsByTopic`); overrides `offsets` for the topics it names. */
+  readonly offsetsByTopic?: ReadonlyMap<string, ReadonlyMap<number, number>>;
   /** Records produced by processing that input, per output topic. */
   readonly outputs: readonly { readonly topic: string; readonly records: readonly AppendRecord[] }[];
   /** New state per partition (only partitions whose state changed need be present). */
@@ -77,14 +87,27 @@ export interface TransactionalCommit {
  * Exactly-once processing (Kafka transactions / Flink checkpoints): outputs, state and input
  * offsets become visible together or not at all. After a crash, `restore` returns the last commit
  * and `poll` resumes from its offsets; uncommitted outputs are never seen by read-committed readers.
- * One transactional consumer owns its partitions: its id must be unique among live instances.
+ *
+ * Atomicity is per partition: partition p's input offsets, its state and the outputs written to
+ * partition p of the output topics become visible together (the file backend commits one partition
+ * at a time; redis commits every partition in one MULTI/EXEC). Outputs are partitioned by key like
+ * any append and must land in partitions the consumer owns (the join keyed by impressionId writes
+ * output partition p from input partition p); others are rejected with PCTR_VALIDATION.
+ *
+ * One transactional consumer owns its partitions: its id must be unique among live instances. A
+ * second live instance is refused by the file backend; on redis it fences the first, whose next
+ * commit fails. Both raise PCTR_CONFLICT.
  */
 export interface TransactionalConsumer {
   readonly partitions: readonly number[];
   restore(): Promise<Checkpoint>;
   poll(max: number, waitMs: number): Promise<Batch>;
-  /** Re-read committed input of one partition from `fromOffset` (inclusive) to `toOffset` (exclusive), to rebuild state. */
-  replay(partition: number, fromOffset: number, toOffset: number, max: number): Promise<LogRecord[]>;
+  /**
+   * Re-read committed input of one partition from `fromOffset` (inclusive) to `toOffset` (exclusive), to
+   * rebuild state; at most `max` records, so call again from the last offset + 1 until it returns none.
+   * `topic` picks one of several input topics (default: the first).
+   */
+  replay(partition: number, fromOffset: number, toOffset: number, max: number, topic?: string): Promise<LogRecord[]>;
   commit(tx: TransactionalCommit): Promise<void>;
   close(): Promise<void>;
 }
@@ -102,7 +125,7 @@ export interface EventLog {
    * A consumer of `topic` whose commits are atomic with its outputs and state (see TransactionalConsumer).
    * `id` names the transactional producer (e.g. `join`); the same id after a restart resumes its work.
    */
-  transactional(topic: string, id: string, opts: { partitions: readonly number[] }): TransactionalConsumer;
+  transactional(topic: string | readonly string[], id: string, opts: { partitions: readonly number[] }): TransactionalConsumer;
   /** End offset (next offset to be written) of every partition of a topic. */
   endOffsets(topic: string): Promise<number[]>;
   /** Committed offsets of a group per partition (for lag), -1 when none. */

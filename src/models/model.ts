@@ -39,12 +39,15 @@ export interface FitOptions {
   /** Examples held out for early stopping / calibration, when the learner uses them. */
   readonly validation?: () => AsyncIterable<RawBatch>;
   readonly signal?: AbortSignal;
+  /** What the data is (file path, query), recorded in the artifact's `trainedOn.source`. */
+  readonly source?: string;
 }
 
 export interface FitReport {
   readonly examples: number;
   readonly epochs: number;
   readonly seconds: number;
+  /** Progressive-validation logloss of the last epoch (each row scored before it was learned), when the learner tracks it. */
   readonly trainLogloss?: number;
   readonly validationLogloss?: number;
 }

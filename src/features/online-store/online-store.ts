@@ -2,9 +2,16 @@
  * The online feature store contract: the latest aggregate features of entities (user, ad, campaign,
  * user×category), read on the ranking path in one round trip for all of a request's entities.
  *
- * Promises: `get` returns one entry per ref, in order, null when the entity is unknown; a `put`
- * replaces an entity's whole feature vector (last writer wins by `ts`). Reads are batched: one
- * network round trip per `get` on remote backends. Leaves out: history (that is the offline store).
+ * Promises: `get` returns one entry per ref, in order, null when the entity is unknown (or expired);
+ * a `put` replaces an entity's whole feature vector (the latest `put` wins; `ts` is the event time of
+ * the values, stored beside them). Reads are batched: one network round trip per `get` on remote
+ * backends. Each entity type has a fixed layout of feature names (features/definitions.ts): a `put`
+ * naming a feature outside it, or a ref of an unknown entity type, fails with PCTR_VALIDATION; a
+ * layout name left out of a `put` is absent from the vector read back. Values are float32.
+ * Failures: a remote store that is unreachable or slower than its read timeout fails the call with
+ * PCTR_BACKEND_UNAVAILABLE or PCTR_TIMEOUT (never a hang), so the ranker can fall back to defaults.
+ * Leaves out: history (that is the offline store), conditional or partial updates, deletes (vectors
+ * expire by TTL).
  */
 export type FeatureVector = Readonly<Record<string, number>>;
 
@@ -14,8 +21,15 @@ export interface EntityRef {
   readonly key: string;
 }
 
+/** One entity's new feature vector, with the event time it describes. */
+export interface FeatureRow {
+  readonly ref: EntityRef;
+  readonly values: FeatureVector;
+  readonly ts: number;
+}
+
 export interface OnlineStore {
   get(refs: readonly EntityRef[]): Promise<(FeatureVector | null)[]>;
-  put(rows: readonly { readonly ref: EntityRef; readonly values: FeatureVector; readonly ts: number }[]): Promise<void>;
+  put(rows: readonly FeatureRow[]): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,96 @@
+/**
+ * Polling a set of partition cursors (one consumer's partitions, possibly of several topics): reads
+ * share `max` fairly between partitions, and an empty poll waits until an append or commit in this
+ * process wakes it, or checks the files every few milliseconds for writers in other processes.
+ */
+import type { Batch, LogRecord } from '../event-log.ts';
+import type { PartitionCursor } from './cursor.ts';
+import { FileWindow } from './segment-io.ts';
+
+/**
+ * How often an idle poll looks at files another process may be appending to: every 2 ms right after
+ * records arrived, backing off to 20 ms while the partitions stay quiet.
+ */
+const FOREIGN_CHECK_MIN_MS = 2;
+const FOREIGN_CHECK_MAX_MS = 20;
+
+export class CursorSet {
+  readonly win = new FileWindow();
+  private rotate = 0;
+  private wakeWaiter: (() => void) | null = null;
+  private closed = false;
+  private checkEveryMs = FOREIGN_CHECK_MIN_MS;
+  private readonly before: number[];
+
+  constructor(
+    readonly cursors: readonly PartitionCursor[],
+    private readonly firstTopic: string,
+  ) {
+    this.before = new Array<number>(cursors.length).fill(0);
+  }
+
+  async poll(max: number, waitMs: number): Promise<Batch> {
+    const deadline = Date.now() + Math.max(0, waitMs);
+    for (;;) {
+      const records: LogRecord[] = [];
+      if (this.closed) return this.batch(records);
+      if (max > 0) this.readRound(max, records);
+      if (records.length > 0) {
+        this.checkEveryMs = FOREIGN_CHECK_MIN_MS;
+        return this.batch(records);
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return this.batch(records);
+      await this.waitForChange(remaining);
+    }
+  }
+
+  /** Wake a waiting poll (on close). */
+  close(): void {
+    this.closed = true;
+    this.wakeWaiter?.();
+  }
+
+  private readRound(max: number, out: LogRecord[]): void {
+    const n = this.cursors.length;
+    const quota = Math.ceil(max / n);
+    const first = this.rotate++ % n;
+    for (let k = 0; k < n; k++) this.before[k] = this.cursors[k].offset;
+    for (let k = 0; k < n && out.length < max; k++) {
+      this.cursors[(first + k) % n].read(Math.min(quota, max - out.length), out, this.win);
+    }
+    for (let k = 0; k < n && out.length < max; k++) {
+      this.cursors[(first + k) % n].read(max - out.length, out, this.win);
+    }
+  }
+
+  private batch(records: LogRecord[]): Batch {
+    const byTopic = new Map<string, Map<number, number>>();
+    if (records.length > 0) {
+      for (let k = 0; k < this.cursors.length; k++) {
+        const c = this.cursors[k];
+        if (c.offset === this.before[k]) continue;
+        let m = byTopic.get(c.part.topic);
+        if (!m) byTopic.set(c.part.topic, (m = new Map()));
+        m.set(c.part.partition, c.offset);
+      }
+    }
+    return { records, nextOffsets: byTopic.get(this.firstTopic) ?? new Map(), nextOffsetsByTopic: byTopic };
+  }
+
+  private waitForChange(ms: number): Promise<void> {
+    const foreign = this.cursors.some((c) => c.part.writer === null);
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        for (const c of this.cursors) c.part.offChange(done);
+        this.wakeWaiter = null;
+        resolve();
+      };
+      const timer = setTimeout(done, foreign ? Math.min(ms, this.checkEveryMs) : ms);
+      if (foreign) this.checkEveryMs = Math.min(FOREIGN_CHECK_MAX_MS, this.checkEveryMs * 2);
+      for (const c of this.cursors) c.part.onChange(done);
+      this.wakeWaiter = done;
+    });
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The on-disk record frame: [u32 payload length][u32 CRC-32 of payload][payload], little-endian,
+ * payload = [u16 key byte length][key UTF-8][value UTF-8]. Offsets are not stored: a record's offset is
+ * its segment's base offset plus its index in the segment, so a frame carries nothing to keep consistent.
+ */
+import { PctrError } from '../../core/index.ts';
+import { crc32 } from './crc32.ts';
+
+export const FRAME_HEADER_BYTES = 8;
+const KEY_LEN_BYTES = 2;
+/** Largest payload accepted; a length field above it is read as corruption, not as a huge record. */
+export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+const MAX_KEY_BYTES = 0xffff;
+
+/** `checkFrame` results that are not a frame length. */
+export const FRAME_INCOMPLETE = -1;
+export const FRAME_CORRUPT = -2;
+
+/** Most bytes a record can take once framed (UTF-8 needs at most 3 bytes per UTF-16 code unit). */
+export function maxFrameBytes(key: string, value: string): number {
+  return FRAME_HEADER_BYTES + KEY_LEN_BYTES + 3 * (key.length + value.length);
+}
+
+/** Write one frame at `pos` (the caller guarantees `maxFrameBytes` of room); returns the position after it. */
+export function writeFrame(buf: Buffer, pos: number, key: string, value: string): number {
+  const p = pos + FRAME_HEADER_BYTES;
+  const keyBytes = key.length === 0 ? 0 : buf.write(key, p + KEY_LEN_BYTES, 'utf8');
+  if (keyBytes > MAX_KEY_BYTES) throw new PctrError('PCTR_VALIDATION', `record key is ${keyBytes} bytes; at most ${MAX_KEY_BYTES}`);
+  buf.writeUInt16LE(keyBytes, p);
+  const v = p + KEY_LEN_BYTES + keyBytes;
+  const end = value.length === 0 ? v : v + buf.write(value, v, 'utf8');
+  const len = end - p;
+  if (len > MAX_PAYLOAD_BYTES) {
+    throw new PctrError('PCTR_VALIDATION', `record of ${len} bytes (key ${key.slice(0, 64)}) exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
+  }
+  buf.writeUInt32LE(len, pos);
+  buf.writeUInt32LE(crc32(buf, p, end), pos + 4);
+  return end;
+}
+
+/**
+ * Check the frame at `pos` given the bytes `[pos, end)`: its total length when complete and intact,
+ * FRAME_INCOMPLETE when `end` cuts it (more may still be written), FRAME_CORRUPT when its length is
+ * impossible or its CRC does not match. A frame longer than the buffer reports FRAME_INCOMPLETE
+ * too: callers that know the file holds more bytes read a larger window.
+ */
+export function checkFrame(buf: Buffer, pos: number, end: number): number {
+  if (end - pos < FRAME_HEADER_BYTES) return FRAME_INCOMPLETE;
+  const len = buf.readUInt32LE(pos);
+  if (len < KEY_LEN_BYTES || len > MAX_PAYLOAD_BYTES) return FRAME_CORRUPT;
+  const total = FRAME_HEADER_BYTES + len;
+  if (end - pos < total) return FRAME_INCOMPLETE;
+  const p = pos + FRAME_HEADER_BYTES;
+  if (crc32(buf, p, p + len) !== buf.readUInt32LE(pos + 4)) return FRAME_CORRUPT;
+  if (buf.readUInt16LE(p) > len - KEY_LEN_BYTES) return FRAME_CORRUPT;
+  return total;
+}
+
+export function frameKey(buf: Buffer, pos: number): string {
+  const p = pos + FRAME_HEADER_BYTES;
+  const keyLen = buf.readUInt16LE(p);
+  return keyLen === 0 ? '' : buf.toString('utf8', p + KEY_LEN_BYTES, p + KEY_LEN_BYTES + keyLen);
+}
+
+export function frameValue(buf: Buffer, pos: number, total: number): string {
+  const p = pos + FRAME_HEADER_BYTES;
+  const start = p + KEY_LEN_BYTES + buf.readUInt16LE(p);
+  return buf.toString('utf8', start, pos + total);
+}

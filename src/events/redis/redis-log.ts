@@ -1,0 +1,199 @@
+/**
+ * The event log on Redis Streams: one stream per partition (`<prefix>:<topic>:<partition>`), entries
+ * `1-<offset>` with one field, named by the record's key, holding its value; consumer groups for
+ * at-least-once consumers, and MULTI/EXEC for exactly-once commits. `retentionBytes` > 0 trims
+ * streams to about that many entries.
+ */
+import { PctrError, partitionOf, silentLogger, type Logger } from '../../core/index.ts';
+import type { AppendAck, AppendRecord, Consumer, EventLog, SubscribeOptions, TransactionalConsumer } from '../event-log.ts';
+import { LazyAppendAck, checkName, checkPartitions, type EventsSettings } from '../common.ts';
+import { RedisConsumer } from './redis-consumer.ts';
+import { RedisTransactional } from './redis-transactional.ts';
+import type { RedisLogConfig, RedisLogContext } from './redis-context.ts';
+import { APPEND_CHUNK, Keys, connect, offsetOf, packRecords, redisError, type RedisWithAppend } from './redis-io.ts';
+
+export type { RedisLogConfig };
+
+/** `redis://host:port[/db][?prefix=pctr]` plus the shared event settings. */
+export function redisLogConfig(settings: EventsSettings): RedisLogConfig {
+  let u: URL;
+  try {
+    u = new URL(settings.url);
+  } catch (e) {
+    throw new PctrError('PCTR_CONFIG_INVALID', `events.url ${settings.url} is not a valid redis URL`, { cause: e });
+  }
+  const prefix = u.searchParams.get('prefix') ?? 'pctr';
+  if (!/^[\w.:-]{1,64}$/.test(prefix)) throw new PctrError('PCTR_CONFIG_INVALID', `events.url ${settings.url}: prefix "${prefix}" must be 1-64 letters, digits, . : - _`);
+  u.searchParams.delete('prefix');
+  return { type: 'redis', url: u.toString(), prefix, partitions: settings.partitions, maxLen: settings.retentionBytes };
+}
+
+export class RedisEventLog implements EventLog, RedisLogContext {
+  readonly partitions: number;
+  readonly keys: Keys;
+  readonly where: string;
+  private readonly attached = new Set<{ close(): Promise<void> }>();
+  private readonly scratch = { buf: Buffer.allocUnsafe(1 << 20) };
+  private closed = false;
+
+  private constructor(
+    readonly config: RedisLogConfig,
+    readonly main: RedisWithAppend,
+    readonly logger: Logger,
+  ) {
+    this.partitions = config.partitions;
+    this.keys = new Keys(config.prefix);
+    const u = new URL(config.url);
+    this.where = `${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  }
+
+  /** Connect and check the server supports `1-*` ids (Redis ≥ 7). */
+  static async open(config: RedisLogConfig, logger: Logger = silentLogger): Promise<RedisEventLog> {
+    const main = connect(config.url, 'pctr-events');
+    const log = new RedisEventLog(config, main, logger);
+    try {
+      await main.connect();
+      const info = await main.info('server');
+      const version = /redis_version:(\d+)/.exec(info)?.[1];
+      if (version !== undefined && Number(version) < 7) {
+        throw new PctrError('PCTR_BACKEND_UNAVAILABLE', `event log redis ${log.where}: Redis ${version} is too old; streams with 1-* ids need Redis 7 or later`);
+      }
+      const meta = log.keys.meta();
+      await main.hsetnx(meta, 'partitions', String(config.partitions));
+      const found = Number(await main.hget(meta, 'partitions'));
+      if (found !== config.partitions) {
+        throw new PctrError('PCTR_CONFIG_INVALID', `event log redis ${log.where} prefix ${config.prefix} was created with ${found} partitions per topic but events.partitions is ${config.partitions}; keys would land in other partitions`, {
+          details: { found, configured: config.partitions },
+        });
+      }
+    } catch (e) {
+      main.disconnect();
+      throw redisError(e, 'connecting', log.where);
+    }
+    return log;
+  }
+
+  connection(role: string): RedisWithAppend {
+    return connect(this.config.url, `pctr-events-${role}`);
+  }
+
+  detach(consumer: { close(): Promise<void> }): void {
+    this.attached.delete(consumer);
+  }
+
+  async append(topic: string, records: readonly AppendRecord[]): Promise<AppendAck> {
+    this.ensureOpen();
+    checkName(topic, 'topic');
+    const n = records.length;
+    const P = this.partitions;
+    const parts = new Int32Array(n);
+    const counts = new Int32Array(P);
+    for (let i = 0; i < n; i++) {
+      const r = records[i];
+      if (typeof r?.key !== 'string' || typeof r.value !== 'string') throw new PctrError('PCTR_VALIDATION', `append to ${topic}: record ${i} needs string key and value`);
+      const p = partitionOf(r.key, P);
+      parts[i] = p;
+      counts[p]++;
+    }
+    const starts = new Int32Array(P + 1);
+    for (let p = 0; p < P; p++) starts[p + 1] = starts[p] + counts[p];
+    const idx = new Int32Array(n);
+    const fill = starts.slice(0, P);
+    for (let i = 0; i < n; i++) idx[fill[parts[i]]++] = i;
+    const pipe = this.main.pipeline() as unknown as RedisWithAppend & { exec(): Promise<[Error | null, unknown][] | null> };
+    const chunkStarts: number[] = [];
+    for (let p = 0; p < P; p++) {
+      for (let s = starts[p]; s < starts[p + 1]; s += APPEND_CHUNK) {
+        const count = Math.min(APPEND_CHUNK, starts[p + 1] - s);
+        void pipe.xappend(this.keys.stream(topic, p), this.config.maxLen, packRecords(records, idx, s, count, this.scratch));
+        chunkStarts.push(s, count);
+      }
+    }
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await pipe.exec();
+    } catch (e) {
+      throw redisError(e, `append to ${topic}`, this.where);
+    }
+    const offsets = new Float64Array(n);
+    for (let c = 0; c < chunkStarts.length / 2; c++) {
+      const [err, id] = results?.[c] ?? [new Error('no reply'), null];
+      if (err) throw redisError(err, `append to ${topic}`, this.where);
+      const first = offsetOf(id as string);
+      const s = chunkStarts[2 * c];
+      const count = chunkStarts[2 * c + 1];
+      for (let k = 0; k < count; k++) offsets[idx[s + k]] = first + k;
+    }
+    return new LazyAppendAck(parts, offsets);
+  }
+
+  subscribe(topic: string, group: string, opts: SubscribeOptions = {}): Consumer {
+    this.ensureOpen();
+    checkName(topic, 'topic');
+    checkName(group, 'group');
+    const c = new RedisConsumer(this, topic, group, checkPartitions(opts.partitions, this.partitions), opts.from ?? 'earliest');
+    this.attached.add(c);
+    return c;
+  }
+
+  transactional(topic: string | readonly string[], id: string, opts: { partitions: readonly number[] }): TransactionalConsumer {
+    this.ensureOpen();
+    const topics = typeof topic === 'string' ? [topic] : [...topic];
+    if (topics.length === 0 || new Set(topics).size !== topics.length) throw new PctrError('PCTR_VALIDATION', `transactional '${id}': input topics must be distinct and at least one`);
+    for (const t of topics) checkName(t, 'topic');
+    checkName(id, 'transactional id');
+    const c = new RedisTransactional(this, topics, id, checkPartitions(opts.partitions, this.partitions));
+    this.attached.add(c);
+    return c;
+  }
+
+  async endOffsets(topic: string): Promise<number[]> {
+    this.ensureOpen();
+    checkName(topic, 'topic');
+    const pipe = this.main.pipeline();
+    for (let p = 0; p < this.partitions; p++) pipe.xinfo('STREAM', this.keys.stream(topic, p));
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await pipe.exec();
+    } catch (e) {
+      throw redisError(e, `end offsets of ${topic}`, this.where);
+    }
+    return (results ?? []).map(([err, info]) => {
+      if (err) {
+        if (/no such key/i.test(err.message)) return 0;
+        throw redisError(err, `end offsets of ${topic}`, this.where);
+      }
+      const arr = info as unknown[];
+      const last = arr[arr.indexOf('last-generated-id') + 1] as string;
+      return last === '0-0' ? 0 : offsetOf(last) + 1;
+    });
+  }
+
+  async committedOffsets(topic: string, group: string): Promise<number[]> {
+    this.ensureOpen();
+    checkName(topic, 'topic');
+    checkName(group, 'group');
+    let values: (string | null)[];
+    try {
+      values = await this.main.hmget(this.keys.offsets(group, topic), ...Array.from({ length: this.partitions }, (_, p) => String(p)));
+    } catch (e) {
+      throw redisError(e, `committed offsets of ${group} on ${topic}`, this.where);
+    }
+    return values.map((v) => (v === null ? -1 : Number(v)));
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new PctrError('PCTR_BACKEND_UNAVAILABLE', `event log redis ${this.where} is closed`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.attached].map((c) => c.close()));
+    this.closed = true;
+    try {
+      await this.main.quit();
+    } catch {
+      this.main.disconnect();
+    }
+  }
+}

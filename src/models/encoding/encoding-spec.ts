@@ -1,0 +1,53 @@
+/**
+ * The encoder's settings as learners take them (parameters) and as artifacts store them (spec).
+ * Parameters arrive as strings from the command line (`--param bits=22`), so they are coerced.
+ */
+import { z } from 'zod';
+
+export const NUMERIC_BINNINGS = ['log2', 'quantile'] as const;
+
+/** Declared crosses, `a:b` pairs separated by commas (`C1:C2,site_id:device_model`), or as pairs. */
+const Crosses = z.union([
+  z.array(z.tuple([z.string().min(1), z.string().min(1)])),
+  z.string().transform((s, ctx) => {
+    const pairs: [string, string][] = [];
+    for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+      const [a, b, extra] = part.split(':');
+      if (!a || !b || extra !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not a field pair like C1:C2` });
+        return z.NEVER;
+      }
+      pairs.push([a, b]);
+    }
+    return pairs;
+  }),
+]);
+
+/** Encoder parameters shared by every learner that hashes features. */
+export const EncodingParams = z.object({
+  /** 2^bits hash buckets. */
+  bits: z.coerce.number().int().min(4).max(26).default(20),
+  /** How numeric (count) fields become tokens. */
+  numeric: z.enum(NUMERIC_BINNINGS).default('log2'),
+  /** Bins per numeric field when numeric=quantile (fitted on training data). */
+  quantileBins: z.coerce.number().int().min(2).max(1000).default(32),
+  crosses: Crosses.default([]),
+});
+export type EncodingParams = z.output<typeof EncodingParams>;
+
+/** What an artifact stores: the parameters plus anything fitted from data (quantile boundaries). */
+export const EncodingSpec = z.strictObject({
+  bits: z.number().int().min(4).max(26),
+  numeric: z.enum(NUMERIC_BINNINGS),
+  quantileBins: z.number().int().min(2).max(1000),
+  crosses: z.array(z.tuple([z.string(), z.string()])),
+  /** Per numeric field name, sorted bin boundaries (numeric=quantile only). */
+  boundaries: z.record(z.string(), z.array(z.number())).optional(),
+});
+export type EncodingSpec = z.output<typeof EncodingSpec>;
+
+export const ENCODING_PARAM_KEYS = Object.keys(EncodingParams.shape) as (keyof EncodingParams)[];
+
+export function encodingSpecOf(p: EncodingParams): EncodingSpec {
+  return { bits: p.bits, numeric: p.numeric, quantileBins: p.quantileBins, crosses: p.crosses.map(([a, b]) => [a, b]) };
+}

@@ -1,0 +1,28 @@
+/**
+ * models: everything that turns features into click probabilities. It owns feature encoding
+ * (field-aware hashing, numeric bins, crosses), the learners (FTRL-Proximal logistic regression;
+ * FM, FFM, GBDT and DCN-v2 join it behind the same factory), offline metrics (AUC, logloss, NE,
+ * calibration, per segment) and progressive validation, post-hoc calibration with the negative
+ * downsampling correction, and the binary artifact format. Models score columnar RawBatches and
+ * carry their encoding and calibration in their artifact, so serving encodes exactly as training did.
+ */
+export type { Artifact, ArtifactHeader, FitOptions, FitReport, Learner, Model, OnlineLearner } from './model.ts';
+export { isOnlineLearner } from './model.ts';
+export { encodeArtifact, decodeArtifact } from './artifact.ts';
+export { createLearner, learnerParamNames, loadModel, modelFromArtifact, parseParamPairs, isLearnerKind, LEARNER_KINDS } from './factory.ts';
+export type { LearnerKind } from './factory.ts';
+export { FtrlLearner, FtrlParams } from './learners/ftrl.ts';
+export { HashedModel } from './hashed-model.ts';
+export { FeatureEncoder } from './encoding/encoder.ts';
+export type { EncodedBatch } from './encoding/encoder.ts';
+export { EncodingParams, EncodingSpec } from './encoding/encoding-spec.ts';
+export { auc, logloss, entropy, evaluate, evaluateBySegment, reliability } from './metrics/metrics.ts';
+export type { Metrics, ReliabilityBucket, Scores } from './metrics/metrics.ts';
+export { ProgressiveValidator } from './metrics/progressive.ts';
+export { Calibrator, CalibrationSpec, CALIBRATION_METHODS, correctDownsampling, fitCalibration, fitIsotonic, fitPlatt, NO_CALIBRATION } from './calibration.ts';
+export type { CalibrationMethod } from './calibration.ts';
+export { evaluateModel, scoreSource } from './evaluate.ts';
+export type { ScoredSet } from './evaluate.ts';
+export { trainModel } from './training/train-model.ts';
+export type { CalibratedLearner, TrainModelOptions, TrainModelReport } from './training/train-model.ts';
+export { downsampleNegatives } from './training/downsample.ts';
