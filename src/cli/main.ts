@@ -8,6 +8,7 @@ import { registerAggregateCommand } from './commands/aggregate.command.ts';
 import { registerBackfillCommand } from './commands/backfill.command.ts';
 import { registerConfigCommand } from './commands/config.command.ts';
 import { registerEvalCommand } from './commands/eval.command.ts';
+import { registerJoinCommand } from './commands/join.command.ts';
 import { registerModelsCommand } from './commands/models.command.ts';
 import { registerSimCommand } from './commands/sim.command.ts';
 import { registerTrainCommand } from './commands/train.command.ts';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerBackfillCommand(program);
   registerConfigCommand(program);
   registerEvalCommand(program);
+  registerJoinCommand(program);
   registerModelsCommand(program);
   registerSimCommand(program);
   registerTrainCommand(program);
