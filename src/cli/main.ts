@@ -10,6 +10,7 @@ import { registerConfigCommand } from './commands/config.command.ts';
 import { registerEvalCommand } from './commands/eval.command.ts';
 import { registerJoinCommand } from './commands/join.command.ts';
 import { registerModelsCommand } from './commands/models.command.ts';
+import { registerReplayCommand } from './commands/replay.command.ts';
 import { registerSimCommand } from './commands/sim.command.ts';
 import { registerTrainCommand } from './commands/train.command.ts';
 import { registerWorkerCommand } from './commands/worker.command.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerEvalCommand(program);
   registerJoinCommand(program);
   registerModelsCommand(program);
+  registerReplayCommand(program);
   registerSimCommand(program);
   registerTrainCommand(program);
   registerWorkerCommand(program);

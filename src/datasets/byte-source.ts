@@ -70,3 +70,23 @@ export function translateReadError(e: unknown, path: string, rowsRead: number): 
   }
   return new PctrError('PCTR_DATA_INVALID', `cannot read ${path}: ${(e as Error)?.message ?? String(e)}`, { cause: e, details: { path } });
 }
+
+/**
+ * Regroups a byte stream into blocks that end on a line boundary, so a parser can scan whole lines
+ * of each block with indexOf. Only the final block may end without a newline (a last line lacking
+ * its terminator); when the stream fails, the partial line before the failure is never yielded.
+ */
+export async function* lineBlocks(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let carry: Buffer | null = null;
+  for await (const chunk of chunks) {
+    const buf: Buffer = carry === null ? chunk : Buffer.concat([carry, chunk]);
+    const last = buf.lastIndexOf(10);
+    if (last < 0) {
+      carry = buf;
+      continue;
+    }
+    carry = last + 1 < buf.length ? buf.subarray(last + 1) : null;
+    yield buf.subarray(0, last + 1);
+  }
+  if (carry !== null) yield carry;
+}

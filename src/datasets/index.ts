@@ -15,6 +15,7 @@ import { split as splitRows, type Split } from './split.ts';
 export { AVAZU_SCHEMA } from './avazu.ts';
 export { CRITEO_SCHEMA } from './criteo.ts';
 export { DatasetReader } from './reader.ts';
+export { RecordReader, type DatasetRecord } from './records.ts';
 export type { ReadOptions, ReadReport, RowRange } from './reader.ts';
 export { countRows } from './split.ts';
 export type { Split } from './split.ts';

@@ -6,7 +6,7 @@
  */
 import { allocateColumns, PctrError } from '../core/index.ts';
 import type { Column, FeatureSchema, RawBatch } from '../core/index.ts';
-import { openByteSource, translateReadError, type ByteSource } from './byte-source.ts';
+import { lineBlocks, openByteSource, translateReadError, type ByteSource } from './byte-source.ts';
 
 /** Where a parser writes one row: per-kind column lists (in schema order within each kind). */
 export interface RowSink {
@@ -86,7 +86,6 @@ export class DatasetReader implements AsyncIterable<RawBatch> {
     let n = 0;
     let dataLine = 0;
     let fileLine = 0;
-    let carry: Buffer | null = null;
     let failure: unknown = null;
     const report = this.report;
 
@@ -110,14 +109,13 @@ export class DatasetReader implements AsyncIterable<RawBatch> {
     };
 
     try {
-      outer: for await (const chunk of src.chunks) {
-        const buf: Buffer = carry === null ? chunk : Buffer.concat([carry, chunk]);
+      outer: for await (const buf of lineBlocks(src.chunks)) {
         let start = 0;
-        for (;;) {
+        while (start < buf.length) {
           const nl = buf.indexOf(10, start);
-          if (nl < 0) break;
-          line(buf, start, nl);
-          start = nl + 1;
+          const end = nl < 0 ? buf.length : nl;
+          line(buf, start, end);
+          start = end + 1;
           if (n === this.batchSize) {
             yield this.batch(sink, n);
             sink = this.allocate();
@@ -125,10 +123,7 @@ export class DatasetReader implements AsyncIterable<RawBatch> {
           }
           if (dataLine >= to) break outer;
         }
-        carry = start < buf.length ? buf.subarray(start) : null;
       }
-      // The last line may lack its newline; a truncated stream never gets here, so its cut line is dropped.
-      if (carry !== null && dataLine < to) line(carry, 0, carry.length);
     } catch (e) {
       failure = e;
     }

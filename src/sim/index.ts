@@ -23,3 +23,4 @@ export {
 export { AliasTable, Rng, ZipfSampler } from './rng.ts';
 export { DEFAULT_EXPORT_CTR, EXPORT_FORMATS, exportDataset, type ExportFormat, type ExportOptions, type ExportSummary } from './export/export-dataset.ts';
 export { AVAZU_HEADER } from './export/avazu.ts';
+export { checkReplayRecord, replayEvents, type ReplayOptions, type ReplayStats } from './replay.ts';
