@@ -8,6 +8,7 @@ import { registerAggregateCommand } from './commands/aggregate.command.ts';
 import { registerBackfillCommand } from './commands/backfill.command.ts';
 import { registerConfigCommand } from './commands/config.command.ts';
 import { registerEvalCommand } from './commands/eval.command.ts';
+import { registerGatewayCommand } from './commands/gateway.command.ts';
 import { registerJoinCommand } from './commands/join.command.ts';
 import { registerModelsCommand } from './commands/models.command.ts';
 import { registerReplayCommand } from './commands/replay.command.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerBackfillCommand(program);
   registerConfigCommand(program);
   registerEvalCommand(program);
+  registerGatewayCommand(program);
   registerJoinCommand(program);
   registerModelsCommand(program);
   registerReplayCommand(program);

@@ -5,7 +5,7 @@
 import { PctrError } from '../core/index.ts';
 import type { RawBatch } from '../core/index.ts';
 import { evaluate, type Metrics } from './metrics/metrics.ts';
-import type { Model } from './model.ts';
+import { isAsyncModel, type Model } from './model.ts';
 
 export interface ScoredSet {
   readonly n: number;
@@ -28,7 +28,8 @@ export async function scoreSource(model: Model, source: AsyncIterable<RawBatch>)
       l.set(labels.subarray(0, n));
       [scores, labels] = [s, l];
     }
-    model.predict(batch, scores.subarray(n, n + batch.n));
+    if (isAsyncModel(model)) await model.predictAsync(batch, scores.subarray(n, n + batch.n));
+    else model.predict(batch, scores.subarray(n, n + batch.n));
     labels.set(batch.labels, n);
     n += batch.n;
   }

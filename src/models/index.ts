@@ -26,3 +26,5 @@ export type { ScoredSet } from './evaluate.ts';
 export { trainModel } from './training/train-model.ts';
 export type { CalibratedLearner, TrainModelOptions, TrainModelReport } from './training/train-model.ts';
 export { downsampleNegatives } from './training/downsample.ts';
+export type { AsyncModel } from './model.ts';
+export { isAsyncModel } from './model.ts';

@@ -66,3 +66,16 @@ export interface OnlineLearner extends Learner {
 export function isOnlineLearner(m: Model): m is OnlineLearner {
   return typeof (m as OnlineLearner).update === 'function';
 }
+
+/**
+ * A model whose runtime scores asynchronously (ONNX Runtime's `run`). Its `predict` throws
+ * PCTR_VALIDATION; callers that may hold one check `isAsyncModel` and await `predictAsync`, which
+ * has predict's contract otherwise (calibrated probabilities of batch rows into out[0..n)).
+ */
+export interface AsyncModel extends Model {
+  predictAsync(batch: RawBatch, out: Float32Array): Promise<void>;
+}
+
+export function isAsyncModel(m: Model): m is AsyncModel {
+  return typeof (m as AsyncModel).predictAsync === 'function';
+}
