@@ -13,6 +13,7 @@ import { registerJoinCommand } from './commands/join.command.ts';
 import { registerModelsCommand } from './commands/models.command.ts';
 import { registerReplayCommand } from './commands/replay.command.ts';
 import { registerSimCommand } from './commands/sim.command.ts';
+import { registerStartCommand } from './commands/start.command.ts';
 import { registerTrainCommand } from './commands/train.command.ts';
 import { registerWorkerCommand } from './commands/worker.command.ts';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerModelsCommand(program);
   registerReplayCommand(program);
   registerSimCommand(program);
+  registerStartCommand(program);
   registerTrainCommand(program);
   registerWorkerCommand(program);
   return program;

@@ -1,10 +1,11 @@
 /**
  * Pieces both backends share: the settings they are built from, name and partition-list checks,
- * and an append acknowledgement that builds its per-record offsets only when asked (most callers
+ * the grouping of a transactional consumer's outputs by partition, and an append acknowledgement that builds its per-record offsets only when asked (most callers
  * never look, and 100k small objects per batch would be most of an append's allocation).
  */
-import { PctrError, type Config } from '../core/index.ts';
+import { PctrError, partitionOf, type Config } from '../core/index.ts';
 import type { AppendAck } from './event-log.ts';
+import type { RecordSource } from './record-buffer.ts';
 
 /** The `events` section of the config: the URL picks the backend, the rest tunes it. */
 export type EventsSettings = Config['events'];
@@ -46,4 +47,36 @@ export class LazyAppendAck implements AppendAck {
     for (let i = 0; i < this.parts.length; i++) out[i] = { partition: this.parts[i], offset: this.offsetsOf[i] };
     return (this.cache = out);
   }
+}
+
+/**
+ * Indices of `src`'s records per partition, for the outputs of transactional consumer `id` to
+ * `topic`: every record must land in a partition it owns, or nothing is written (PCTR_VALIDATION).
+ */
+export function groupOutputs(id: string, owned: readonly number[], partitions: number, topic: string, src: RecordSource): Map<number, Int32Array> {
+  const n = src.length;
+  const parts = new Int32Array(n);
+  const counts = new Int32Array(partitions);
+  for (let i = 0; i < n; i++) {
+    const p = partitionOf(src.key(i), partitions);
+    parts[i] = p;
+    counts[p]++;
+  }
+  const out = new Map<number, Int32Array>();
+  for (let p = 0; p < partitions; p++) {
+    if (counts[p] === 0) continue;
+    if (!owned.includes(p)) {
+      const key = src.key(parts.indexOf(p));
+      throw new PctrError('PCTR_VALIDATION', `transactional consumer '${id}' owns partitions [${owned.join(', ')}] but output to ${topic} with key ${JSON.stringify(key)} belongs to partition ${p}; outputs must be keyed into the partition of their input`, {
+        details: { topic, partition: p, key },
+      });
+    }
+    out.set(p, new Int32Array(counts[p]));
+  }
+  const fill = new Int32Array(partitions);
+  for (let i = 0; i < n; i++) {
+    const p = parts[i];
+    (out.get(p) as Int32Array)[fill[p]++] = i;
+  }
+  return out;
 }

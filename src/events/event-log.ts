@@ -26,6 +26,36 @@ export interface AppendRecord {
   readonly value: string;
 }
 
+/**
+ * Records whose values are UTF-8 bytes already (build them with `RecordBuffer`): a producer that
+ * assembles values from bytes (the join's labeled examples) hands them over without a string per
+ * record, and the backend copies bytes instead of encoding text a second time. Accepted as the
+ * records of a transactional commit's outputs.
+ */
+export interface EncodedRecords {
+  readonly length: number;
+  key(i: number): string;
+  /** The buffer holding value i, which is `bytes(i)[start(i), end(i))`. */
+  bytes(i: number): Buffer;
+  start(i: number): number;
+  end(i: number): number;
+}
+
+/**
+ * Input records as bytes (`TransactionalConsumer.pollEncoded`): a Batch whose values stay undecoded in
+ * buffers the batch owns, which the consumer may keep (a join holding pending impressions keeps
+ * their bytes, not a string each). Keys are decoded.
+ */
+export interface EncodedBatch extends EncodedRecords {
+  /** Which of the consumer's input topics record i came from (index into the topics it was opened with). */
+  topicIndex(i: number): number;
+  partition(i: number): number;
+  offset(i: number): number;
+  /** As `Batch.nextOffsets` and `Batch.nextOffsetsByTopic`. */
+  readonly nextOffsets: ReadonlyMap<number, number>;
+  readonly nextOffsetsByTopic: ReadonlyMap<string, ReadonlyMap<number, number>>;
+}
+
 export interface LogRecord {
   readonly topic: string;
   readonly partition: number;
@@ -77,8 +107,8 @@ export interface TransactionalCommit {
   readonly offsets: ReadonlyMap<number, number>;
   /** Input consumed per input topic (as `Batch.nextOffsetsByTopic`); overrides `offsets` for the topics it names. */
   readonly offsetsByTopic?: ReadonlyMap<string, ReadonlyMap<number, number>>;
-  /** Records produced by processing that input, per output topic. */
-  readonly outputs: readonly { readonly topic: string; readonly records: readonly AppendRecord[] }[];
+  /** Records produced by processing that input, per output topic (as text or as encoded bytes). */
+  readonly outputs: readonly { readonly topic: string; readonly records: readonly AppendRecord[] | EncodedRecords }[];
   /** New state per partition (only partitions whose state changed need be present). */
   readonly state: ReadonlyMap<number, string>;
 }
@@ -102,6 +132,8 @@ export interface TransactionalConsumer {
   readonly partitions: readonly number[];
   restore(): Promise<Checkpoint>;
   poll(max: number, waitMs: number): Promise<Batch>;
+  /** `poll` with the records as bytes: no string per value, for consumers that read values as bytes. */
+  pollEncoded(max: number, waitMs: number): Promise<EncodedBatch>;
   /**
    * Re-read committed input of one partition from `fromOffset` (inclusive) to `toOffset` (exclusive), to
    * rebuild state; at most `max` records, so call again from the last offset + 1 until it returns none.

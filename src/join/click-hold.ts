@@ -5,8 +5,8 @@
  * them until the impressions of their partition catch up keeps that state small; they are not
  * consumed (not in the committed offsets) until fed, so a restart reads them again.
  */
-import { readTs } from './record-text.ts';
-import type { JoinRecord } from './partition-join.ts';
+import { readTsBytes } from './record-text.ts';
+import type { JoinRecord } from './join-record.ts';
 
 export class ClickHold {
   private recs: JoinRecord[] = [];
@@ -17,9 +17,10 @@ export class ClickHold {
     return this.recs.length - this.head;
   }
 
+  /** Hold a copy of `rec` (whose value bytes stay where they are). */
   push(rec: JoinRecord): void {
-    const ts = readTs(rec.value);
-    this.recs.push(rec);
+    const ts = readTsBytes(rec.bytes, rec.start, rec.end);
+    this.recs.push({ key: rec.key, offset: rec.offset, bytes: rec.bytes, start: rec.start, end: rec.end });
     // An unreadable click is released at once (the join dead-letters it).
     this.ts.push(ts >= 0 ? ts : -Infinity);
   }

@@ -9,8 +9,8 @@
  * synchronous; `JoinWorker` drives it from an EventLog.
  */
 export { JoinWorker, type JoinWorkerOptions, type RunOptions, type CommitReport } from './join-worker.ts';
-export { PartitionJoin, JoinOutput, END_OF_TIME, type JoinWindow, type JoinRecord, type OutRecord } from './partition-join.ts';
+export { PartitionJoin, JoinOutput, END_OF_TIME, type JoinWindow, type JoinRecord } from './partition-join.ts';
 export { COUNTER_NAMES, type JoinCounters, type PartitionState } from './join-state.ts';
 export type { JoinStats } from './join-stats.ts';
-export { readTs, exampleText, type UnattributedClick, type UnattributedReason } from './record-text.ts';
+export { readTs, exampleText, writeExample, type UnattributedClick, type UnattributedReason } from './record-text.ts';
 export { JOIN_TOPICS, joinWindowFromConfig, workerPartitions, parseWorkerSpec, parsePartitionList, type JoinTopics } from './options.ts';

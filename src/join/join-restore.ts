@@ -7,7 +7,7 @@
 import type { Logger } from '../core/index.ts';
 import type { TransactionalConsumer } from '../events/index.ts';
 import { parsePartitionState } from './join-state.ts';
-import { PartitionJoin, type JoinWindow } from './partition-join.ts';
+import { PartitionJoin, textRecord, type JoinWindow } from './partition-join.ts';
 
 export interface Restored {
   /** By partition number. */
@@ -44,7 +44,7 @@ export async function restorePartitions(
     while (from < state.impNext) {
       const recs = await tx.replay(p, from, state.impNext, chunk, topics.impressions);
       if (recs.length === 0) break;
-      for (const r of recs) part.replayImpression(r);
+      for (const r of recs) part.replayImpression(textRecord(r.key, r.value, r.offset));
       replayed += recs.length;
       from = recs[recs.length - 1].offset + 1;
     }

@@ -132,7 +132,7 @@ describe('JoinWorker on the file log', () => {
     const stop = new AbortController();
     let onLabel: (value: string) => void = () => undefined;
     const labeled = new Promise<string>((resolve) => (onLabel = resolve));
-    const worker = await JoinWorker.open(log, opts({ onCommit: (c) => c.examples.filter((r) => r.key === quiet).forEach((r) => onLabel(r.value)) }));
+    const worker = await JoinWorker.open(log, opts({ onCommit: (c) => c.examples.toArray().filter((r) => r.key === quiet).forEach((r) => onLabel(r.value)) }));
     const running = worker.run({ signal: stop.signal });
     const timeout = new Promise<string>((_, reject) => setTimeout(() => reject(new Error('the quiet partition never emitted its negative')), 10_000).unref());
     try {

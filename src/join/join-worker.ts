@@ -6,11 +6,11 @@
  * held (from each partition's `replayFrom`) and goes on, emitting every label exactly once.
  */
 import { silentLogger, type Logger } from '../core/index.ts';
-import type { EventLog, LogRecord, TransactionalConsumer } from '../events/index.ts';
+import type { EncodedBatch, EventLog, RecordBuffer, TransactionalConsumer } from '../events/index.ts';
 import { ClickHold } from './click-hold.ts';
 import { restorePartitions } from './join-restore.ts';
 import { JOIN_TOPICS, type JoinTopics } from './options.ts';
-import { JoinOutput, type JoinWindow, type OutRecord, type PartitionJoin } from './partition-join.ts';
+import { JoinOutput, type JoinRecord, type JoinWindow, type PartitionJoin } from './partition-join.ts';
 import { StreamProgress } from './stream-progress.ts';
 import { collectStats, type JoinStats, type WorkerFigures } from './join-stats.ts';
 
@@ -39,9 +39,10 @@ export interface CommitReport {
   readonly at: number;
   readonly durationMs: number;
   readonly stateBytes: number;
-  readonly examples: readonly OutRecord[];
-  readonly unattributed: readonly OutRecord[];
-  readonly deadLetters: readonly OutRecord[];
+  /** The records committed; valid during the callback only (the buffers are reused). */
+  readonly examples: RecordBuffer;
+  readonly unattributed: RecordBuffer;
+  readonly deadLetters: RecordBuffer;
 }
 
 export interface RunOptions {
@@ -66,6 +67,11 @@ export class JoinWorker {
   /** Last state blob handed to a commit, per partition. */
   private readonly committed = new Map<number, string>();
   private inflight: Promise<void> | null = null;
+  /** The record `route` hands to the joins, refilled for each input record (they copy what they keep). */
+  private readonly view: { -readonly [K in keyof JoinRecord]: JoinRecord[K] } = { key: '', offset: 0, bytes: Buffer.alloc(0), start: 0, end: 0 };
+  /** Output of the commit in flight, and one whose commit is done, to reuse. */
+  private committing: JoinOutput | null = null;
+  private spare: JoinOutput | null = null;
   private readonly figures: WorkerFigures = {
     eventsRead: 0,
     checkpoints: 0,
@@ -122,7 +128,7 @@ export class JoinWorker {
     const wait = () => Math.max(0, Math.min(50, lastCommit + this.opts.checkpointIntervalMs - this.now()));
     // A rejected poll surfaces where it is awaited; the no-op handler keeps it from counting as unhandled meanwhile.
     const poll = (waitMs: number) => {
-      const p = this.tx.poll(this.pollMax, waitMs);
+      const p = this.tx.pollEncoded(this.pollMax, waitMs);
       p.catch(() => undefined);
       return p;
     };
@@ -132,9 +138,9 @@ export class JoinWorker {
         const batch = await next;
         // Read the next batch while this one is joined (the round trip to Redis, or the file read, overlaps).
         next = poll(wait());
-        const n = batch.records.length;
+        const n = batch.length;
         emptyPolls = n === 0 && this.heldClicks() === 0 ? emptyPolls + 1 : 0;
-        this.route(batch.records, out);
+        this.route(batch, out);
         this.releaseClicks(out, n === 0);
         if (n === 0) this.progress.allCaughtUp(this.now());
         // End offsets tell a quiet partition from one not read yet; only needed near the live edge
@@ -143,7 +149,7 @@ export class JoinWorker {
         this.advanceWatermarks(out);
         if (this.now() - lastCommit >= this.opts.checkpointIntervalMs || out.size >= this.maxBuffered) {
           await this.checkpoint(out, false);
-          out = new JoinOutput();
+          out = this.nextOutput();
           lastCommit = this.now();
         }
         if (opts.untilCaughtUp && emptyPolls >= 2) break;
@@ -176,22 +182,25 @@ export class JoinWorker {
     this.log.info({ partitions: this.opts.partitions, restoreMs: Math.round(this.figures.restoreMs), replayed: restored.replayed }, 'join: restored');
   }
 
-  private route(records: readonly LogRecord[], out: JoinOutput): void {
-    const impressions = this.topics.impressions;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      const part = this.parts[r.partition];
-      if (r.topic === impressions) {
-        if (r.offset < part.impressionOffset) continue;
-        part.impression(r, out);
-        this.progress.received(0, r.partition);
-      } else {
-        if (r.offset < part.clickOffset) continue;
-        this.holds[r.partition].push(r);
-        this.progress.received(1, r.partition);
-      }
+  /** Feed a batch (input topics: 0 impressions, 1 clicks) to the partitions' joins, through one reused record view. */
+  private route(batch: EncodedBatch, out: JoinOutput): void {
+    const rec = this.view;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch.partition(i);
+      const part = this.parts[p];
+      const offset = batch.offset(i);
+      const impression = batch.topicIndex(i) === 0;
+      if (offset < (impression ? part.impressionOffset : part.clickOffset)) continue;
+      rec.key = batch.key(i);
+      rec.offset = offset;
+      rec.bytes = batch.bytes(i);
+      rec.start = batch.start(i);
+      rec.end = batch.end(i);
+      if (impression) part.impression(rec, out);
+      else this.holds[p].push(rec);
+      this.progress.received(impression ? 0 : 1, p);
     }
-    this.figures.eventsRead += records.length;
+    this.figures.eventsRead += batch.length;
   }
 
   /**
@@ -260,6 +269,10 @@ export class JoinWorker {
   private async checkpoint(out: JoinOutput, wait: boolean): Promise<void> {
     if (this.inflight) await this.inflight;
     this.inflight = null;
+    // The previous commit is done: its output buffers (grown to a checkpoint's worth) serve the next interval.
+    this.spare = this.committing;
+    this.spare?.clear();
+    this.committing = null;
     const t0 = this.now();
     const state = new Map<number, string>();
     const impOffsets = new Map<number, number>();
@@ -305,7 +318,14 @@ export class JoinWorker {
     // Rejections surface where the commit is awaited; this only keeps an early one from counting as unhandled.
     commit.catch(() => undefined);
     this.inflight = commit;
+    this.committing = out;
     if (wait) await commit;
   }
 
+  /** An empty output for the next checkpoint interval. */
+  private nextOutput(): JoinOutput {
+    const out = this.spare ?? new JoinOutput();
+    this.spare = null;
+    return out;
+  }
 }

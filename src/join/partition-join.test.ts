@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LabeledExample } from '../core/index.ts';
 import { parsePartitionState } from './join-state.ts';
-import { JoinOutput, PartitionJoin, type JoinRecord, type JoinWindow } from './partition-join.ts';
+import { JoinOutput, PartitionJoin, textRecord, type JoinRecord, type JoinWindow } from './partition-join.ts';
 
 const W: JoinWindow = { attributionWindowMs: 1000, maxOutOfOrdernessMs: 100, lateClickHorizonMs: 1000 };
 const TOPICS = { impressions: 'impressions', clicks: 'clicks' };
@@ -21,15 +21,15 @@ function imp(id: string, ts: number, offset: number): JoinRecord {
     modelVersion: 'ctr@1',
     features: { user_id: 'u1' },
   });
-  return { key: id, value, offset };
+  return textRecord(id, value, offset);
 }
 
 function clk(id: string, ts: number, offset: number): JoinRecord {
-  return { key: id, value: JSON.stringify({ type: 'click', impressionId: id, ts }), offset };
+  return textRecord(id, JSON.stringify({ type: 'click', impressionId: id, ts }), offset);
 }
 
 function labels(out: JoinOutput): [string, number][] {
-  return out.examples.map((r) => {
+  return out.examples.toArray().map((r) => {
     const e = LabeledExample.parse(JSON.parse(r.value));
     expect(r.key).toBe(e.impressionId);
     return [e.impressionId, e.label];
@@ -37,7 +37,7 @@ function labels(out: JoinOutput): [string, number][] {
 }
 
 function reasons(out: JoinOutput): [string, string][] {
-  return out.unattributed.map((r) => {
+  return out.unattributed.toArray().map((r) => {
     const v = JSON.parse(r.value) as { impressionId: string; reason: string };
     return [v.impressionId, v.reason];
   });
@@ -51,7 +51,7 @@ describe('PartitionJoin', () => {
     expect(out.size).toBe(0);
     j.click(clk('a', 1500, 0), out);
     expect(labels(out)).toEqual([['a', 1]]);
-    expect((JSON.parse(out.examples[0].value) as { clickTs: number }).clickTs).toBe(1500);
+    expect((JSON.parse(out.examples.value(0)) as { clickTs: number }).clickTs).toBe(1500);
     j.advance(10_000, out);
     expect(out.examples).toHaveLength(1);
     expect(j.counters).toMatchObject({ impressions: 1, clicks: 1, positives: 1, negatives: 0 });
@@ -109,7 +109,7 @@ describe('PartitionJoin', () => {
       ['a', 'late'],
       ['b', 'late'],
     ]);
-    expect((JSON.parse(out.unattributed[0].value) as { impressionTs: number }).impressionTs).toBe(1000);
+    expect((JSON.parse(out.unattributed.value(0)) as { impressionTs: number }).impressionTs).toBe(1000);
     expect(j.counters.lateClicks).toBe(2);
   });
 
@@ -175,11 +175,11 @@ describe('PartitionJoin', () => {
   it('sends unreadable records to the dead-letter topic and goes on', () => {
     const j = new PartitionJoin(TOPICS, 3, W);
     const out = new JoinOutput();
-    j.impression({ key: 'x', value: '{"type":"impression","ts":"soon"}', offset: 7 }, out);
-    j.impression({ key: 'y', value: '{"type":"click","impressionId":"y","ts":5}', offset: 8 }, out);
-    j.click({ key: 'z', value: 'garbage', offset: 4 }, out);
+    j.impression(textRecord('x', '{"type":"impression","ts":"soon"}', 7), out);
+    j.impression(textRecord('y', '{"type":"click","impressionId":"y","ts":5}', 8), out);
+    j.click(textRecord('z', 'garbage', 4), out);
     j.impression(imp('a', 1000, 9), out);
-    expect(out.deadLetters.map((r) => JSON.parse(r.value) as Record<string, unknown>)).toMatchObject([
+    expect(out.deadLetters.toArray().map((r) => JSON.parse(r.value) as Record<string, unknown>)).toMatchObject([
       { topic: 'impressions', partition: 3, offset: 7, reason: 'no integer ts' },
       { topic: 'impressions', offset: 8, reason: 'not an impression' },
       { topic: 'clicks', offset: 4, value: 'garbage' },
@@ -192,15 +192,16 @@ describe('PartitionJoin', () => {
     const strict = new PartitionJoin(TOPICS, 0, W, null, { validate: true });
     const lax = new PartitionJoin(TOPICS, 0, W);
     const out = new JoinOutput();
-    const badBid = { ...imp('a', 1000, 0), value: imp('a', 1000, 0).value.replace('"bid":1', '"bid":-1') };
+    const a = imp('a', 1000, 0);
+    const badBid = textRecord('a', a.bytes.toString().replace('"bid":1', '"bid":-1'), 0);
     const wrongKey = { ...imp('b', 1000, 1), key: 'other' };
     for (const j of [strict, lax]) {
       j.impression(badBid, out);
       j.impression(wrongKey, out);
       j.impression(imp('c', 1000, 2), out);
-      j.click({ key: 'c', value: '{"type":"click","impressionId":"c","ts":1100,"extra":1}', offset: 0 }, out);
+      j.click(textRecord('c', '{"type":"click","impressionId":"c","ts":1100,"extra":1}', 0), out);
     }
-    expect(out.deadLetters.map((r) => (JSON.parse(r.value) as { reason: string }).reason)).toEqual([
+    expect(out.deadLetters.toArray().map((r) => (JSON.parse(r.value) as { reason: string }).reason)).toEqual([
       expect.stringContaining('bid'),
       expect.stringContaining('is not its impressionId'),
       expect.stringContaining('extra'),
@@ -271,7 +272,7 @@ function feed(j: PartitionJoin, stream: ReturnType<typeof syntheticStream>, from
 }
 
 function outputs(out: JoinOutput): string[] {
-  return [...out.examples, ...out.unattributed, ...out.deadLetters].map((r) => r.value).sort();
+  return [...out.examples.toArray(), ...out.unattributed.toArray(), ...out.deadLetters.toArray()].map((r) => r.value).sort();
 }
 
 describe('PartitionJoin checkpoint and restore', () => {

@@ -12,12 +12,15 @@
  *   click more than the late-click horizon after its impression's window;
  * - late and unknown clicks go to the side topic, unreadable records to the dead-letter topic.
  */
+import { RecordBuffer } from '../events/index.ts';
 import { EarlyClicks } from './early-clicks.ts';
 import { CLOSED, ImpressionStore, POSITIVE } from './impression-store.ts';
 import { deltaDecode, deltaEncode, fromTime, toTime, zeroCounters, type JoinCounters, type PartitionState } from './join-state.ts';
 import { MinHeap } from './min-heap.ts';
 import { checkClick, checkImpression } from './record-check.ts';
-import { deadLetterText, exampleText, isImpressionText, readTs, unattributedText, type UnattributedReason } from './record-text.ts';
+import type { JoinRecord } from './join-record.ts';
+export { textRecord, type JoinRecord } from './join-record.ts';
+import { deadLetterText, isImpressionBytes, readTsBytes, unattributedText, writeExample, type UnattributedReason } from './record-text.ts';
 
 export interface JoinWindow {
   readonly attributionWindowMs: number;
@@ -26,32 +29,24 @@ export interface JoinWindow {
   readonly lateClickHorizonMs: number;
 }
 
-/** An input record: the fields of the event log's LogRecord the join reads. */
-export interface JoinRecord {
-  readonly key: string;
-  readonly value: string;
-  readonly offset: number;
+function valueText(rec: JoinRecord): string {
+  return rec.bytes.toString('utf8', rec.start, rec.end);
 }
 
-export interface OutRecord {
-  readonly key: string;
-  readonly value: string;
-}
-
-/** Records produced since the last checkpoint, per output topic. */
+/** Records produced since the last checkpoint, per output topic, encoded as they are made. */
 export class JoinOutput {
-  readonly examples: OutRecord[] = [];
-  readonly unattributed: OutRecord[] = [];
-  readonly deadLetters: OutRecord[] = [];
+  readonly examples = new RecordBuffer(1 << 20, 4096);
+  readonly unattributed = new RecordBuffer(4096, 64);
+  readonly deadLetters = new RecordBuffer(4096, 16);
 
   get size(): number {
     return this.examples.length + this.unattributed.length + this.deadLetters.length;
   }
 
   clear(): void {
-    this.examples.length = 0;
-    this.unattributed.length = 0;
-    this.deadLetters.length = 0;
+    this.examples.clear();
+    this.unattributed.clear();
+    this.deadLetters.clear();
   }
 }
 
@@ -143,15 +138,15 @@ export class PartitionJoin {
    * no counters, the decisions taken before the crash come from the checkpoint.
    */
   replayImpression(rec: JoinRecord): void {
-    const ts = readTs(rec.value);
-    if (!(ts >= 0) || this.replayDuplicates?.has(rec.offset) || !isImpressionText(rec.value)) return;
-    if (this.validate && checkImpression(rec.key, rec.value) !== null) return;
+    const ts = readTsBytes(rec.bytes, rec.start, rec.end);
+    if (!(ts >= 0) || this.replayDuplicates?.has(rec.offset) || !isImpressionBytes(rec.bytes, rec.start, rec.end)) return;
+    if (this.validate && checkImpression(rec.key, valueText(rec)) !== null) return;
     const end = ts + this.window;
     if (end + this.horizon < this.wm) return;
     const positive = this.replayPositives?.has(rec.offset) ? POSITIVE : 0;
     const prev = this.store.find(rec.key);
-    if (end < this.wm) this.store.add(rec.key, undefined, ts, rec.offset, CLOSED | positive, prev);
-    else this.timers.push(end, this.store.add(rec.key, rec.value, ts, rec.offset, positive, prev));
+    if (end < this.wm) this.store.add(rec, ts, CLOSED | positive, prev, false);
+    else this.timers.push(end, this.store.add(rec, ts, positive, prev, true));
   }
 
   /** End of replay: from here on, records are new input. */
@@ -163,8 +158,8 @@ export class PartitionJoin {
   impression(rec: JoinRecord, out: JoinOutput): void {
     this.impNext = rec.offset + 1;
     this.counters.impressions++;
-    const ts = readTs(rec.value);
-    const invalid = !(ts >= 0) ? 'no integer ts' : !isImpressionText(rec.value) ? 'not an impression' : this.validate ? checkImpression(rec.key, rec.value) : null;
+    const ts = readTsBytes(rec.bytes, rec.start, rec.end);
+    const invalid = !(ts >= 0) ? 'no integer ts' : !isImpressionBytes(rec.bytes, rec.start, rec.end) ? 'not an impression' : this.validate ? checkImpression(rec.key, valueText(rec)) : null;
     if (invalid !== null) {
       this.deadLetter(this.topics.impressions, rec, invalid, out);
       return;
@@ -189,17 +184,17 @@ export class PartitionJoin {
     const closed = end < this.wm;
     if (closed) this.counters.lateImpressions++;
     const flags = (clickTs >= 0 ? POSITIVE : 0) | (closed ? CLOSED : 0);
-    if (clickTs >= 0) this.emit(rec.key, rec.value, 1, clickTs, out);
-    else if (closed) this.emit(rec.key, rec.value, 0, null, out);
-    if (!closed) this.timers.push(end, this.store.add(rec.key, rec.value, ts, rec.offset, flags, prev));
-    else if (end + this.horizon >= this.wm) this.store.add(rec.key, undefined, ts, rec.offset, flags, prev);
+    if (clickTs >= 0) this.emit(rec.key, rec.bytes, rec.start, rec.end, 1, clickTs, out);
+    else if (closed) this.emit(rec.key, rec.bytes, rec.start, rec.end, 0, null, out);
+    if (!closed) this.timers.push(end, this.store.add(rec, ts, flags, prev, true));
+    else if (end + this.horizon >= this.wm) this.store.add(rec, ts, flags, prev, false);
   }
 
   click(rec: JoinRecord, out: JoinOutput): void {
     this.clickNext = rec.offset + 1;
     this.counters.clicks++;
-    const ts = readTs(rec.value);
-    const invalid = !(ts >= 0) ? 'no integer ts' : this.validate ? checkClick(rec.key, rec.value) : null;
+    const ts = readTsBytes(rec.bytes, rec.start, rec.end);
+    const invalid = !(ts >= 0) ? 'no integer ts' : this.validate ? checkClick(rec.key, valueText(rec)) : null;
     if (invalid !== null) {
       this.deadLetter(this.topics.clicks, rec, invalid, out);
       return;
@@ -217,7 +212,7 @@ export class PartitionJoin {
       else if (flags & CLOSED) this.unattributed('late', rec.key, ts, impTs, out);
       else {
         this.store.setFlag(seq, POSITIVE);
-        this.emit(rec.key, this.store.value(seq), 1, ts, out);
+        this.emitHeld(seq, 1, ts, out);
       }
     } else if (ts < this.wm) {
       this.unattributed('unknown', rec.key, ts, null, out);
@@ -237,7 +232,7 @@ export class PartitionJoin {
     const store = this.store;
     while (timers.peekKey() < watermark) {
       const seq = timers.pop();
-      if ((store.flags(seq) & POSITIVE) === 0) this.emit(store.key(seq), store.value(seq), 0, null, out);
+      if ((store.flags(seq) & POSITIVE) === 0) this.emitHeld(seq, 0, null, out);
       store.close(seq);
     }
     if (this.early.size > 0) this.early.expire(watermark, (key, ts) => this.unattributed('unknown', key, ts, null, out));
@@ -280,26 +275,31 @@ export class PartitionJoin {
     };
   }
 
-  private emit(key: string, impression: string, label: 0 | 1, clickTs: number | null, out: JoinOutput): void {
-    const text = exampleText(impression, label, clickTs);
-    if (text === null) {
+  /** Emit the example of a pending impression of the store. */
+  private emitHeld(seq: number, label: 0 | 1, clickTs: number | null, out: JoinOutput): void {
+    const store = this.store;
+    this.emit(store.key(seq), store.valueBytes(seq), store.valueStart(seq), store.valueEnd(seq), label, clickTs, out);
+  }
+
+  /** Emit the example of the impression `bytes[start, end)`. */
+  private emit(key: string, bytes: Buffer, start: number, end: number, label: 0 | 1, clickTs: number | null, out: JoinOutput): void {
+    if (!writeExample(out.examples, key, bytes, start, end, label, clickTs)) {
       this.counters.invalid++;
-      out.deadLetters.push({ key, value: deadLetterText(this.topics.impressions, this.partition, -1, 'impression text cannot be labeled', impression) });
+      out.deadLetters.add(key, deadLetterText(this.topics.impressions, this.partition, -1, 'impression text cannot be labeled', bytes.toString('utf8', start, end)));
       return;
     }
     if (label === 1) this.counters.positives++;
     else this.counters.negatives++;
-    out.examples.push({ key, value: text });
   }
 
   private unattributed(reason: UnattributedReason, key: string, ts: number, impressionTs: number | null, out: JoinOutput): void {
     if (reason === 'late') this.counters.lateClicks++;
     else this.counters.unknownClicks++;
-    out.unattributed.push({ key, value: unattributedText(reason, key, ts, impressionTs) });
+    out.unattributed.add(key, unattributedText(reason, key, ts, impressionTs));
   }
 
   private deadLetter(topic: string, rec: JoinRecord, reason: string, out: JoinOutput): void {
     this.counters.invalid++;
-    out.deadLetters.push({ key: rec.key, value: deadLetterText(topic, this.partition, rec.offset, reason, rec.value) });
+    out.deadLetters.add(rec.key, deadLetterText(topic, this.partition, rec.offset, reason, valueText(rec)));
   }
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { LabeledExample } from '../core/index.ts';
-import { exampleText, isImpressionText, readTs, topLevelKeyIndex, unattributedText } from './record-text.ts';
+import { RecordBuffer } from '../events/index.ts';
+import { exampleText, isImpressionBytes, readTs, readTsBytes, topLevelKeyIndex, unattributedText, writeExample } from './record-text.ts';
+
+const bytes = (s: string) => Buffer.from(s);
 
 const impression = {
   type: 'impression',
@@ -43,10 +46,40 @@ describe('readTs', () => {
 
 describe('topLevelKeyIndex', () => {
   it('ignores keys in nested objects, arrays and escaped strings', () => {
-    expect(topLevelKeyIndex('{"a":{"k":1},"k":2}', '"k":')).toBe(13);
+    const at = (json: string) => topLevelKeyIndex(bytes(json), 0, Buffer.byteLength(json), bytes('"k":'));
+    expect(at('{"a":{"k":1},"k":2}')).toBe(13);
     const escaped = '{"a":["\\"k\\":"],"k":2}';
-    expect(topLevelKeyIndex(escaped, '"k":')).toBe(escaped.lastIndexOf('"k":'));
-    expect(topLevelKeyIndex('{"a":{"k":1}}', '"k":')).toBe(-1);
+    expect(at(escaped)).toBe(escaped.lastIndexOf('"k":'));
+    expect(at('{"a":{"k":1}}')).toBe(-1);
+  });
+});
+
+describe('on bytes', () => {
+  it('reads a record inside a larger buffer, and text with multi-byte characters, like the text itself', () => {
+    const json = JSON.stringify({ ...impression, userId: 'ü-名前-😀', features: { ctx_site: '"ts":9 ü' } });
+    const buf = Buffer.concat([bytes('{"ts":1}xx'), bytes(json), bytes('{"ts":2}')]);
+    const start = 10;
+    const end = start + Buffer.byteLength(json);
+    expect(readTsBytes(buf, start, end)).toBe(impression.ts);
+    expect(isImpressionBytes(buf, start, end)).toBe(true);
+    expect(isImpressionBytes(bytes('{"type":"click","ts":1}'), 0, 23)).toBe(false);
+    const out = new RecordBuffer(64);
+    expect(writeExample(out, 'i1', buf, start, end, 1, 7)).toBe(true);
+    expect(out.value(0)).toBe(exampleText(json, 1, 7));
+    expect(JSON.parse(out.value(0))).toEqual({ ...JSON.parse(json), type: 'example', label: 1, clickTs: 7 });
+  });
+
+  it('writes examples into chunks, falling back to text for an impression in another shape', () => {
+    const out = new RecordBuffer(256);
+    const compact = bytes(JSON.stringify(impression));
+    const spaced = bytes(JSON.stringify(impression, null, 1));
+    for (let i = 0; i < 5; i++) expect(writeExample(out, `k${i}`, i % 2 ? spaced : compact, 0, (i % 2 ? spaced : compact).length, 0, null)).toBe(true);
+    expect(writeExample(out, 'bad', bytes('{"type":"click"}'), 0, 16, 0, null)).toBe(false);
+    expect(out.length).toBe(5);
+    for (let i = 0; i < 5; i++) {
+      expect(out.key(i)).toBe(`k${i}`);
+      expect(JSON.parse(out.value(i))).toEqual({ ...impression, type: 'example', label: 0, clickTs: null });
+    }
   });
 });
 
@@ -62,7 +95,7 @@ describe('exampleText', () => {
 
   it('falls back to parsing when the text is not in the compact shape', () => {
     const spaced = JSON.stringify(impression, null, 1);
-    expect(isImpressionText(spaced)).toBe(false);
+    expect(isImpressionBytes(bytes(spaced), 0, Buffer.byteLength(spaced))).toBe(false);
     const parsed = LabeledExample.parse(JSON.parse(exampleText(spaced, 0, null) as string));
     expect(parsed.impressionId).toBe('i1');
   });

@@ -7,11 +7,18 @@ import type { z } from 'zod';
 import { PctrError } from '../core/index.ts';
 import type { FeatureSchema } from '../core/index.ts';
 import { decodeArtifact } from './artifact.ts';
+import { FfmLearner, FfmParams } from './learners/ffm.ts';
+import { FmLearner, FmParams } from './learners/fm.ts';
 import { FtrlLearner, FtrlParams } from './learners/ftrl.ts';
+import { GbdtLearner } from './learners/gbdt/gbdt.ts';
+import { GbdtParams } from './learners/gbdt/params.ts';
+import { GbdtLrLearner, GbdtLrParams } from './learners/gbdt-lr.ts';
+import { DcnLearner, DcnParams } from './learners/dcn/dcn.ts';
+import { OnnxModel, ONNX_KIND } from './onnx/onnx-model.ts';
 import type { Artifact, Model } from './model.ts';
 import type { CalibratedLearner } from './training/train-model.ts';
 
-export const LEARNER_KINDS = ['ftrl'] as const;
+export const LEARNER_KINDS = ['ftrl', 'fm', 'ffm', 'dcn', 'gbdt', 'gbdt-lr'] as const;
 export type LearnerKind = (typeof LEARNER_KINDS)[number];
 
 export function isLearnerKind(s: string): s is LearnerKind {
@@ -32,6 +39,16 @@ export function learnerParamNames(kind: LearnerKind): string[] {
   switch (kind) {
     case 'ftrl':
       return Object.keys(FtrlParams.shape);
+    case 'gbdt':
+      return Object.keys(GbdtParams.shape);
+    case 'gbdt-lr':
+      return Object.keys(GbdtLrParams.shape);
+    case 'fm':
+      return Object.keys(FmParams.shape);
+    case 'ffm':
+      return Object.keys(FfmParams.shape);
+    case 'dcn':
+      return Object.keys(DcnParams.shape);
   }
 }
 
@@ -39,6 +56,16 @@ export function createLearner(kind: LearnerKind, params: Readonly<Record<string,
   switch (kind) {
     case 'ftrl':
       return new FtrlLearner(schema, parseParams(kind, FtrlParams, params));
+    case 'gbdt':
+      return new GbdtLearner(schema, parseParams(kind, GbdtParams, params));
+    case 'gbdt-lr':
+      return new GbdtLrLearner(schema, parseParams(kind, GbdtLrParams, params));
+    case 'fm':
+      return new FmLearner(schema, parseParams(kind, FmParams, params));
+    case 'ffm':
+      return new FfmLearner(schema, parseParams(kind, FfmParams, params));
+    case 'dcn':
+      return new DcnLearner(schema, parseParams(kind, DcnParams, params));
     default:
       throw new PctrError('PCTR_VALIDATION', `unknown model kind "${String(kind)}" (known: ${LEARNER_KINDS.join(', ')})`);
   }
@@ -46,12 +73,24 @@ export function createLearner(kind: LearnerKind, params: Readonly<Record<string,
 
 export function modelFromArtifact(artifact: Artifact): Model {
   const kind = artifact.header.kind;
+  // Imported, not trained by pctr: no learner kind, but loaded like one (scores with predictAsync).
+  if (kind === ONNX_KIND) return OnnxModel.fromArtifact(artifact);
   if (!isLearnerKind(kind)) {
     throw new PctrError('PCTR_MODEL_LOAD_FAILED', `artifact holds a "${kind}" model, which this pctr cannot load (known: ${LEARNER_KINDS.join(', ')})`);
   }
   switch (kind) {
     case 'ftrl':
       return FtrlLearner.fromArtifact(artifact);
+    case 'gbdt':
+      return GbdtLearner.fromArtifact(artifact);
+    case 'gbdt-lr':
+      return GbdtLrLearner.fromArtifact(artifact);
+    case 'fm':
+      return FmLearner.fromArtifact(artifact);
+    case 'ffm':
+      return FfmLearner.fromArtifact(artifact);
+    case 'dcn':
+      return DcnLearner.fromArtifact(artifact);
   }
 }
 

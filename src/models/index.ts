@@ -8,6 +8,7 @@
  */
 export type { Artifact, ArtifactHeader, FitOptions, FitReport, Learner, Model, OnlineLearner } from './model.ts';
 export { isOnlineLearner } from './model.ts';
+export { explainRows, isExplainable, type ExplainableModel, type FeatureContribution } from './explain.ts';
 export { encodeArtifact, decodeArtifact } from './artifact.ts';
 export { createLearner, learnerParamNames, loadModel, modelFromArtifact, parseParamPairs, isLearnerKind, LEARNER_KINDS } from './factory.ts';
 export type { LearnerKind } from './factory.ts';
@@ -28,3 +29,22 @@ export type { CalibratedLearner, TrainModelOptions, TrainModelReport } from './t
 export { downsampleNegatives } from './training/downsample.ts';
 export type { AsyncModel } from './model.ts';
 export { isAsyncModel } from './model.ts';
+export { DcnLearner, DcnParams } from './learners/dcn/dcn.ts';
+export { OnnxModel, ONNX_KIND } from './onnx/onnx-model.ts';
+export { OnnxFeatureSpec, parseOnnxSpec } from './onnx/feature-spec.ts';
+export { FeedBuilder } from './onnx/feeds.ts';
+export type { Feed } from './onnx/feeds.ts';
+export { onnxArtifactFromFiles } from './onnx/import-files.ts';
+export { GbdtLearner } from './learners/gbdt/gbdt.ts';
+export type { GbdtFitReport } from './learners/gbdt/gbdt.ts';
+export { GbdtParams } from './learners/gbdt/params.ts';
+export { gbdtTrainingMatrices } from './learners/gbdt/training-matrix.ts';
+export type { FeatureMatrix } from './learners/gbdt/training-matrix.ts';
+export { GbdtLrLearner, GbdtLrParams } from './learners/gbdt-lr.ts';
+export { FmLearner, FmParams } from './learners/fm.ts';
+export { FfmLearner, FfmParams } from './learners/ffm.ts';
+export { FactorizationModel, FactorizationParams } from './learners/factorization.ts';
+export { EmbeddingTable, EMBEDDING_INITS, InitSpec } from './embeddings.ts';
+export type { EmbeddingInit, EmbeddingTableOptions } from './embeddings.ts';
+export { AdaGrad, AdaGradParams, FtrlStep, FtrlStepParams, SparseGradient } from './optimizers.ts';
+export type { Optimizer } from './optimizers.ts';

@@ -36,7 +36,17 @@ export interface GatewayDeps {
   readonly clock?: Clock;
   /** Batching and queue bound of the prediction logger. */
   readonly predictionLog?: Omit<PredictionLoggerOptions, 'logger' | 'metrics'>;
+  /** More routes on this gateway (the dashboard's /api and static files), registered after the core routes. */
+  readonly plugins?: readonly GatewayPlugin[];
 }
+
+/**
+ * Adds routes (and hooks) to the gateway with access to its serving parts. Routes declare their role
+ * as the core ones do (`config: { role: 'client' }`); the auth and rate-limit hooks apply to them too.
+ * Serving knows nothing of what they are, so the modules that provide them depend on serving, not
+ * the other way round.
+ */
+export type GatewayPlugin = (app: FastifyInstance, parts: ServingParts) => Promise<void> | void;
 
 /** The parts of a built gateway, for in-process use (benchmarks, `pctr start`, the dashboard later). */
 export interface ServingParts {
@@ -120,6 +130,7 @@ async function assemble(deps: GatewayDeps, parts: ServingParts, clock: Clock): P
   eventsRoute(app, { sink: deps.events, clock, metrics });
   adminRoutes(app, { registry: deps.registry, holder, config });
   healthRoutes(app, { holder, features, predictions, metrics });
+  for (const plugin of deps.plugins ?? []) await plugin(app, parts);
   app.get('/docs/json', { config: { rateLimit: false }, schema: { hide: true } }, () => app.swagger());
   await app.ready();
   return app;

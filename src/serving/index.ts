@@ -7,7 +7,7 @@
  * the registry's champion/challenger aliases, loads and smoke-tests new versions off the request
  * path, swaps them atomically, and routes an A/B share of users (or shadow scores) to the challenger.
  */
-export { buildApp, type GatewayDeps, type ServingParts } from './app.ts';
+export { buildApp, type GatewayDeps, type GatewayPlugin, type ServingParts } from './app.ts';
 export { Ranker, type ModelRouter, type RankInput, type RankResult, type RankerOptions } from './ranker.ts';
 export { ModelHolder, type HolderStatus, type LoadFailure, type ModelHolderOptions, type ModelRoute } from './model-holder.ts';
 export { PredictionLogger, type EventSink, type LoggerStats, type PredictionLoggerOptions } from './prediction-logger.ts';
@@ -20,6 +20,9 @@ export { readiness } from './routes/health.route.ts';
 export { redactConfig, redactUrl } from './routes/admin.route.ts';
 export { smokeTest } from './smoke.ts';
 export {
+  ErrorResponse,
+  KEYED,
+  jsonSchema,
   MAX_EVENTS_PER_REQUEST,
   MAX_K,
   RankCandidate,

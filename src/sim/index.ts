@@ -5,9 +5,13 @@
  * context shift), and three ways to use it: `AdMarket` for a serving loop (rank requests in,
  * outcomes out), `generateEvents`/`generateEventRecords` for impression and click events in
  * event-time order at hundreds of thousands per second, and `exportDataset` for Criteo- and
- * Avazu-format files with the true CTR per row. Every impression carries the oracle CTR in
- * `oracleCtr`, a side channel that is never a model feature. Same seed, same market.
+ * Avazu-format files with the true CTR per row; `TrafficDriver` drives a real gateway over HTTP with
+ * the market's users and clicks, comparing served pCTR with the oracle. Every impression carries
+ * the oracle CTR in `oracleCtr`, a side channel that is never a model feature. Same seed, same market.
  */
+export { TrafficDriver, type TrafficDriverOptions, type TrafficStats } from './http-driver.ts';
+export { ServedWindow, type WindowMetrics } from './served-window.ts';
+export type { ClickEvent } from './click-sender.ts';
 export { AdMarket, hourOf, requestFeatures, type Candidate, type MarketRequest, type MarketState, type Outcome } from './ad-market.ts';
 export { EventGenerator, generateEventRecords, generateEvents, type EventBatch, type GeneratorStats } from './event-generator.ts';
 export { DEFAULT_START_TS, GeneratorOptionsSchema, type GeneratorOptions, type GeneratorOptionsInput } from './generator-options.ts';

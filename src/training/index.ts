@@ -27,7 +27,7 @@ export { BATCH_PIPELINE, batchPipeline } from './pipeline/batch-pipeline.ts';
 export { BatchParams, type BatchParamsInput } from './pipeline/params.ts';
 export { FILES, runDir, type BatchPipelineDeps } from './pipeline/deps.ts';
 export { ValidationConfig, PSI_WARNING, type Check, type ValidationReport } from './pipeline/validation.ts';
-export type { FieldStats } from './pipeline/feature-stats.ts';
+export { StatsAccumulator, psi, type FieldStats } from './pipeline/feature-stats.ts';
 export type { MetricsSummary } from './pipeline/metrics-summary.ts';
 export type { ExtractOutput, PartSummary } from './pipeline/steps/extract.step.ts';
 export type { ValidateOutput } from './pipeline/steps/validate.step.ts';

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { PctrError, silentLogger, systemClock, urlScheme, type Clock, type Config, type Logger } from '../core/index.ts';
 import { createEventLog, type EventLog } from '../events/index.ts';
 import { createOfflineStore, type OfflineStore } from '../features/index.ts';
-import { createRegistry, type Registry } from '../registry/index.ts';
+import { createRegistry, type AliasChangeHook, type Registry } from '../registry/index.ts';
 import { ContinuousLearner } from './continuous/continuous-learner.ts';
 import type { Dag } from './dag.ts';
 import { BATCH_PIPELINE, batchPipeline } from './pipeline/batch-pipeline.ts';
@@ -31,6 +31,8 @@ export interface TrainingDeps {
   readonly runs?: RunStore;
   /** Train in a worker thread (default true). */
   readonly fitInThread?: boolean;
+  /** Called after each alias move of the registry the service opens (the monitoring webhook); unused when `registry` is given. */
+  readonly onAliasChange?: AliasChangeHook;
 }
 
 export interface TimeRange {
@@ -82,7 +84,7 @@ export class TrainingService {
     try {
       const runs = deps.runs ?? (await createRunStore(runStoreUrl(config), { logger }));
       if (!deps.runs) owned.push(() => runs.close());
-      const registry = deps.registry ?? (await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger }));
+      const registry = deps.registry ?? (await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger, onAliasChange: deps.onAliasChange }));
       if (!deps.registry) owned.push(() => registry.close());
       const offline = deps.offline ?? createOfflineStore(config.features.offlineStore);
       if (!deps.offline) owned.push(() => offline.close());
@@ -180,6 +182,8 @@ export class TrainingService {
       params: opts.params,
       everyExamples: t.continuousEveryExamples,
       everyMs: t.continuousEveryMs,
+      // Learn each example once its window has closed, in impression order (see ContinuousLearner).
+      holdMs: this.config.join.attributionWindowMs,
       gate: { minAucGain: t.gateMinAucGain, maxLoglossRatio: t.gateMaxLoglossRatio },
       logger: this.logger,
     });

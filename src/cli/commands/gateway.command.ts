@@ -8,13 +8,17 @@ import type { Command } from 'commander';
 import { createLogger, loadConfig, urlScheme, type Config } from '../../core/index.ts';
 import { createEventLog } from '../../events/index.ts';
 import { createOnlineStore } from '../../features/index.ts';
+import { dashboardApi, dashboardUi } from '../../dashboard/index.ts';
+import { Monitor, aliasWebhookHook, webhookFromConfig } from '../../monitoring/index.ts';
 import { createRegistry } from '../../registry/index.ts';
-import { buildApp, readiness, redactUrl } from '../../serving/index.ts';
+import { buildApp, readiness, redactUrl, type GatewayPlugin } from '../../serving/index.ts';
+import { createRunStore, runStoreUrl, type RunStore } from '../../training/index.ts';
 
 interface GatewayFlags {
   host?: string;
   port?: string;
   json?: boolean;
+  monitor?: boolean;
 }
 
 export function registerGatewayCommand(program: Command): void {
@@ -28,27 +32,41 @@ export function registerGatewayCommand(program: Command): void {
     .option('--host <host>', 'listen address (default: gateway.host, PCTR_HOST)')
     .option('--port <port>', 'listen port, 0 = any free port (default: gateway.port, PCTR_PORT)')
     .option('--json', 'print the listening line as a JSON object')
+    .option('--monitor', 'also run the monitor here (own consumer group, monitoring.group) and serve the dashboard: /api/*, /dashboard/, its metrics on /metrics')
     .action(async (flags: GatewayFlags, cmd: Command) => {
       const overrides: Record<string, unknown> = {};
       if (flags.host !== undefined) overrides['gateway.host'] = flags.host;
       if (flags.port !== undefined) overrides['gateway.port'] = flags.port;
       const config = loadConfig({ file: cmd.optsWithGlobals().config as string | undefined, overrides });
-      await runGateway(config, flags.json === true);
+      await runGateway(config, flags.json === true, flags.monitor === true);
     });
 }
 
-async function runGateway(config: Config, json: boolean): Promise<void> {
+async function runGateway(config: Config, json: boolean, monitored: boolean): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'gateway' });
   const events = await createEventLog(config.events, { logger });
   const store = createOnlineStore(config.features.onlineStore, { readTimeoutMs: config.features.onlineTimeoutMs });
-  const registry = await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger });
+  // Promotions and rollbacks through the admin routes go out on the webhook (monitoring.webhookUrl).
+  const webhook = webhookFromConfig(config.monitoring, { logger });
+  const registry = await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger, ...(webhook ? { onAliasChange: aliasWebhookHook(webhook) } : {}) });
+  let runs: RunStore | undefined;
+  let monitor: Monitor | undefined;
   const closeBackends = async () => {
-    await Promise.allSettled([events.close(), store.close(), registry.close()]);
+    await monitor?.close();
+    await webhook?.close();
+    await Promise.allSettled([events.close(), store.close(), registry.close(), runs?.close()]);
   };
   let app;
   try {
-    app = await buildApp({ config, store, events, registry, logger });
+    const plugins: GatewayPlugin[] = [];
+    if (monitored) {
+      runs = await createRunStore(runStoreUrl(config), { logger });
+      monitor = await Monitor.open({ config, log: events, registry, runs, logger });
+      plugins.push(dashboardApi({ monitor, registry, runs, config }), dashboardUi());
+    }
+    app = await buildApp({ config, store, events, registry, logger, plugins });
     await app.listen({ host: config.gateway.host, port: config.gateway.port });
+    monitor?.start();
   } catch (e) {
     await app?.close();
     await closeBackends();

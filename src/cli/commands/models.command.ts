@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { PctrError, loadConfig } from '../../core/index.ts';
+import { onnxArtifactFromFiles } from '../../models/index.ts';
 import { createRegistry, parseModelRef, type AliasEvent, type ModelVersion, type Registry, type VersionRef } from '../../registry/index.ts';
 
 export interface ModelsCommandIo {
@@ -41,7 +42,8 @@ Examples:
   pctr models promote ctr 7 --reason "auc +0.004"
   pctr models promote ctr 8 --alias challenger --expect 6
   pctr models rollback ctr                    champion back to its previous version
-  pctr models diff ctr 6 @champion --json`,
+  pctr models diff ctr 6 @champion --json
+  pctr models import-onnx deepfm.onnx --spec spec.json --name ctr --promote`,
     );
 
   models
@@ -105,6 +107,22 @@ Examples:
       withRegistry(cmd, async (r) => {
         const e = await r.rollback(name, opts.alias, { reason: opts.reason });
         emit(opts, e, () => `${name}@${e.alias} rolled back: ${e.fromVersion ?? '(unset)'} → ${e.toVersion}`);
+      }),
+    );
+
+  models
+    .command('import-onnx <file>')
+    .description('Register an ONNX model (exported from PyTorch or TensorFlow) with the feature spec that maps served features to its inputs')
+    .requiredOption('--spec <file>', 'feature-spec JSON (format pctr-onnx-spec/1)')
+    .requiredOption('--name <name>', 'registered model to add the version to')
+    .option('--promote', 'point the champion alias at the new version')
+    .option('--json', 'print the new version as JSON')
+    .action((file: string, opts: Json & { spec: string; name: string; promote?: boolean }, cmd: Command) =>
+      withRegistry(cmd, async (r) => {
+        const { model, artifact } = await onnxArtifactFromFiles(file, opts.spec);
+        const v = await r.register(opts.name, artifact, { kind: model.kind, params: model.spec, metrics: {}, description: `ONNX model imported from ${file}` });
+        if (opts.promote) await r.setAlias(opts.name, 'champion', v.version, { reason: `imported ONNX model ${file}` });
+        emit(opts, v, () => `registered ${v.name}:${v.version} (onnx, ${v.sizeBytes} bytes)${opts.promote ? `; ${v.name}@champion → ${v.version}` : ''}`);
       }),
     );
 

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { PctrError, createLogger, formatDuration, loadConfig, parseDuration, type ConfigOverrides } from '../../core/index.ts';
+import { aliasWebhookHook, webhookFromConfig } from '../../monitoring/index.ts';
 import { TrainingService, createRunStore, runStoreUrl, type RunRecord, type RunStore } from '../../training/index.ts';
 
 export interface Io {
@@ -15,7 +16,9 @@ export interface Io {
 export async function openTraining(cmd: Command, io: Io, overrides: ConfigOverrides = {}): Promise<TrainingService> {
   const config = loadConfig({ env: io.env, file: cmd.optsWithGlobals().config as string | undefined, overrides });
   const logger = createLogger({ level: config.logLevel, name: 'training' });
-  return TrainingService.open(config, { logger });
+  // Promotions by the pipeline's gate go out on the monitoring webhook, as those through the gateway do.
+  const webhook = webhookFromConfig(config.monitoring, { logger });
+  return TrainingService.open(config, { logger, ...(webhook ? { onAliasChange: aliasWebhookHook(webhook) } : {}) });
 }
 
 /** Only the run history (for `pctr train runs|show`), without opening the registry or the offline store. */

@@ -4,7 +4,8 @@
  * process wakes it, or checks the files every few milliseconds for writers in other processes.
  */
 import type { Batch, LogRecord } from '../event-log.ts';
-import type { PartitionCursor } from './cursor.ts';
+import { ReadBatch } from '../read-batch.ts';
+import { BytesSink, type FrameSink, type PartitionCursor, RecordSink } from './cursor.ts';
 import { FileWindow } from './segment-io.ts';
 
 /**
@@ -30,19 +31,16 @@ export class CursorSet {
   }
 
   async poll(max: number, waitMs: number): Promise<Batch> {
-    const deadline = Date.now() + Math.max(0, waitMs);
-    for (;;) {
-      const records: LogRecord[] = [];
-      if (this.closed) return this.batch(records);
-      if (max > 0) this.readRound(max, records);
-      if (records.length > 0) {
-        this.checkEveryMs = FOREIGN_CHECK_MIN_MS;
-        return this.batch(records);
-      }
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) return this.batch(records);
-      await this.waitForChange(remaining);
-    }
+    const records: LogRecord[] = [];
+    const next = await this.fill(max, waitMs, new RecordSink(records));
+    return { records, nextOffsets: next.get(this.firstTopic) ?? new Map(), nextOffsetsByTopic: next };
+  }
+
+  /** `poll` into an EncodedBatch: values stay in the window buffers, which the batch keeps. */
+  async pollEncoded(max: number, waitMs: number): Promise<ReadBatch> {
+    const batch = new ReadBatch(max);
+    batch.setNext(await this.fill(max, waitMs, new BytesSink(batch)), this.firstTopic);
+    return batch;
   }
 
   /** Wake a waiting poll (on close). */
@@ -51,7 +49,23 @@ export class CursorSet {
     this.wakeWaiter?.();
   }
 
-  private readRound(max: number, out: LogRecord[]): void {
+  /** Read up to `max` records into `out`, waiting up to `waitMs` for the first; returns the next offsets by topic. */
+  private async fill(max: number, waitMs: number, out: FrameSink): Promise<Map<string, Map<number, number>>> {
+    const deadline = Date.now() + Math.max(0, waitMs);
+    for (;;) {
+      if (this.closed) return new Map();
+      if (max > 0) this.readRound(max, out);
+      if (out.length > 0) {
+        this.checkEveryMs = FOREIGN_CHECK_MIN_MS;
+        return this.nextOffsets();
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) return new Map();
+      await this.waitForChange(remaining);
+    }
+  }
+
+  private readRound(max: number, out: FrameSink): void {
     const n = this.cursors.length;
     const quota = Math.ceil(max / n);
     const first = this.rotate++ % n;
@@ -64,18 +78,17 @@ export class CursorSet {
     }
   }
 
-  private batch(records: LogRecord[]): Batch {
+  /** Per topic and partition, where the cursors that moved in the last round now are. */
+  private nextOffsets(): Map<string, Map<number, number>> {
     const byTopic = new Map<string, Map<number, number>>();
-    if (records.length > 0) {
-      for (let k = 0; k < this.cursors.length; k++) {
-        const c = this.cursors[k];
-        if (c.offset === this.before[k]) continue;
-        let m = byTopic.get(c.part.topic);
-        if (!m) byTopic.set(c.part.topic, (m = new Map()));
-        m.set(c.part.partition, c.offset);
-      }
+    for (let k = 0; k < this.cursors.length; k++) {
+      const c = this.cursors[k];
+      if (c.offset === this.before[k]) continue;
+      let m = byTopic.get(c.part.topic);
+      if (!m) byTopic.set(c.part.topic, (m = new Map()));
+      m.set(c.part.partition, c.offset);
     }
-    return { records, nextOffsets: byTopic.get(this.firstTopic) ?? new Map(), nextOffsetsByTopic: byTopic };
+    return byTopic;
   }
 
   private waitForChange(ms: number): Promise<void> {

@@ -9,7 +9,8 @@
 import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import { PctrError, type Logger } from '../../core/index.ts';
 import type { LogRecord } from '../event-log.ts';
-import { FRAME_CORRUPT, FRAME_HEADER_BYTES, FRAME_INCOMPLETE, MAX_PAYLOAD_BYTES, checkFrame, frameKey, frameValue } from './frame.ts';
+import type { ReadBatch } from '../read-batch.ts';
+import { FRAME_CORRUPT, FRAME_HEADER_BYTES, FRAME_INCOMPLETE, MAX_PAYLOAD_BYTES, checkFrame, frameKey, frameValue, frameValueStart } from './frame.ts';
 import { isErrno } from './fs-util.ts';
 import type { Partition } from './partition.ts';
 import { type FileWindow, listSegments, segmentFile, walkFrames } from './segment-io.ts';
@@ -22,6 +23,43 @@ export class FileRecord implements LogRecord {
     readonly key: string,
     readonly value: string,
   ) {}
+}
+
+/** Where a cursor puts the frames it reads: decoded records, or spans of the window (bytes). */
+export interface FrameSink {
+  readonly length: number;
+  /** The intact frame at `win.buf[rel, rel + total)` is record `offset` of the cursor's partition. */
+  take(cursor: PartitionCursor, offset: number, win: FileWindow, rel: number, total: number): void;
+}
+
+/** Frames decoded into LogRecords. */
+export class RecordSink implements FrameSink {
+  constructor(readonly records: LogRecord[]) {}
+
+  get length(): number {
+    return this.records.length;
+  }
+
+  take(cursor: PartitionCursor, offset: number, win: FileWindow, rel: number, total: number): void {
+    const { topic, partition } = cursor.part;
+    this.records.push(new FileRecord(topic, partition, offset, frameKey(win.buf, rel), frameValue(win.buf, rel, total)));
+  }
+}
+
+/** Frames as bytes: the key decoded, the value a span of the window, whose buffer the batch then owns. */
+export class BytesSink implements FrameSink {
+  constructor(readonly batch: ReadBatch) {}
+
+  get length(): number {
+    return this.batch.length;
+  }
+
+  take(cursor: PartitionCursor, offset: number, win: FileWindow, rel: number, total: number): void {
+    const buf = win.buf;
+    const valueStart = frameValueStart(buf, rel);
+    this.batch.push(cursor.topicIndex, cursor.part.partition, offset, frameKey(buf, rel), buf, valueStart, rel + total);
+    win.handOut();
+  }
 }
 
 const MIN_READ_BYTES = 64 * 1024;
@@ -44,6 +82,8 @@ export class PartitionCursor {
   constructor(
     readonly part: Partition,
     private readonly logger: Logger,
+    /** Index of the partition's topic among its consumer's input topics (EncodedBatch.topicIndex). */
+    readonly topicIndex = 0,
   ) {}
 
   /** Position at `offset`, clamped to the records that exist (earliest retained .. end). */
@@ -90,8 +130,8 @@ export class PartitionCursor {
     this.seek(Number.MAX_SAFE_INTEGER, win);
   }
 
-  /** Decode up to `max` records into `out`; returns how many. */
-  read(max: number, out: LogRecord[], win: FileWindow): number {
+  /** Read up to `max` records into `out`; returns how many. */
+  read(max: number, out: FrameSink, win: FileWindow): number {
     win.reset();
     let n = 0;
     if (this.fd < 0 && !this.reopen(win)) return 0;
@@ -100,7 +140,6 @@ export class PartitionCursor {
     // its marker, so bytes counted in `limit` can never be uncommitted output we failed to see marked.
     if (limit !== this.seenLimit || this.offset >= this.stopAt) this.refreshStop(limit);
     let stopAt = this.stopAt;
-    const { topic, partition } = this.part;
     let index = this.part.index(this.base);
     while (n < max && this.offset < stopAt) {
       const want = Math.max(MIN_READ_BYTES, (Math.min(max - n, stopAt - this.offset) + 1) * this.avgFrame);
@@ -136,7 +175,7 @@ export class PartitionCursor {
       }
       if (r === FRAME_INCOMPLETE) break;
       index.note(this.offset, this.pos);
-      out.push(new FileRecord(topic, partition, this.offset, frameKey(win.buf, rel), frameValue(win.buf, rel, total)));
+      out.take(this, this.offset, win, rel, total);
       this.avgFrame = (this.avgFrame * 15 + total) >> 4;
       this.pos += total;
       this.offset++;

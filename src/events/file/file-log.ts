@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { PctrError, partitionOf, silentLogger, type Logger } from '../../core/index.ts';
 import type { AppendAck, AppendRecord, Consumer, EventLog, SubscribeOptions, TransactionalConsumer } from '../event-log.ts';
 import { LazyAppendAck, checkName, checkPartitions, type EventsSettings } from '../common.ts';
+import { recordSource } from '../record-buffer.ts';
 import type { FileLogContext } from './context.ts';
 import { PartitionCursor } from './cursor.ts';
 import { FileConsumer } from './file-consumer.ts';
@@ -171,12 +172,13 @@ export class FileEventLog implements EventLog, FileLogContext {
     const fill = starts.slice();
     for (let i = 0; i < n; i++) idx[fill[parts[i]]++] = i;
     const firsts = new Float64Array(P);
+    const src = recordSource(records);
     // Open (lock, recover) every partition first, so a refused one fails the append before any write.
     const writers = Array.from(counts, (c, p) => (c > 0 ? this.writer(topic, p) : null));
     const pending: Promise<void>[] = [];
     for (let p = 0; p < P; p++) {
       const w = writers[p];
-      if (w) pending.push(w.append(records, idx, starts[p], counts[p], null).then((first) => void (firsts[p] = first)));
+      if (w) pending.push(w.append(src, idx, starts[p], counts[p], null).then((first) => void (firsts[p] = first)));
     }
     await Promise.all(pending);
     const offsets = new Float64Array(n);

@@ -10,10 +10,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PctrError, partitionOf } from '../../core/index.ts';
-import type { AppendRecord, Batch, Checkpoint, LogRecord, TransactionalCommit, TransactionalConsumer } from '../event-log.ts';
+import { PctrError } from '../../core/index.ts';
+import { groupOutputs } from '../common.ts';
+import type { Batch, Checkpoint, EncodedBatch, LogRecord, TransactionalCommit, TransactionalConsumer } from '../event-log.ts';
+import { recordSource } from '../record-buffer.ts';
 import type { FileLogContext } from './context.ts';
-import { PartitionCursor } from './cursor.ts';
+import { PartitionCursor, RecordSink } from './cursor.ts';
 import { CursorSet } from './cursor-set.ts';
 import { fsError } from './fs-util.ts';
 import { FileLock } from './lock.ts';
@@ -44,8 +46,8 @@ export class FileTransactional implements TransactionalConsumer {
   ) {
     const list: PartitionCursor[] = [];
     for (const p of partitions) {
-      for (const t of topics) {
-        const c = new PartitionCursor(ctx.partition(t, p), ctx.logger);
+      for (const [i, t] of topics.entries()) {
+        const c = new PartitionCursor(ctx.partition(t, p), ctx.logger, i);
         this.cursors.set(`${t}/${p}`, c);
         list.push(c);
       }
@@ -113,6 +115,11 @@ export class FileTransactional implements TransactionalConsumer {
     return this.set.poll(max, waitMs);
   }
 
+  async pollEncoded(max: number, waitMs: number): Promise<EncodedBatch> {
+    if (!this.restored) await this.restore();
+    return this.set.pollEncoded(max, waitMs);
+  }
+
   async replay(partition: number, fromOffset: number, toOffset: number, max: number, topic = this.topics[0]): Promise<LogRecord[]> {
     if (!this.restored) await this.restore();
     this.checkOwned(partition, 'replay');
@@ -128,7 +135,7 @@ export class FileTransactional implements TransactionalConsumer {
     }
     const out: LogRecord[] = [];
     const n = Math.min(max, toOffset - c.offset);
-    if (n > 0) c.read(n, out, this.replayWin);
+    if (n > 0) c.read(n, new RecordSink(out), this.replayWin);
     return out;
   }
 
@@ -156,7 +163,12 @@ export class FileTransactional implements TransactionalConsumer {
     for (const p of tx.state.keys()) this.checkOwned(p, 'commit state');
 
     // Validate and claim everything before writing anything: a refused output must leave no bytes behind.
-    const plan = tx.outputs.filter((o) => o.records.length > 0).map((o) => ({ ...o, groups: this.groupByPartition(o.topic, o.records) }));
+    const plan = tx.outputs
+      .filter((o) => o.records.length > 0)
+      .map((o) => {
+        const src = recordSource(o.records);
+        return { topic: o.topic, src, groups: groupOutputs(this.id, this.partitions, this.ctx.partitions, o.topic, src) };
+      });
     const touched = new Map<number, Map<string, PartitionWriter>>();
     for (const { topic, groups } of plan) {
       for (const p of groups.keys()) {
@@ -170,8 +182,8 @@ export class FileTransactional implements TransactionalConsumer {
     }
     const durable = this.ctx.fsync !== 'never';
     const writes: Promise<number>[] = [];
-    for (const { topic, records, groups } of plan) {
-      for (const [p, idx] of groups) writes.push((touched.get(p)?.get(topic) as PartitionWriter).append(records, idx, 0, idx.length, this.id));
+    for (const { topic, src, groups } of plan) {
+      for (const [p, idx] of groups) writes.push((touched.get(p)?.get(topic) as PartitionWriter).append(src, idx, 0, idx.length, this.id));
     }
     const written = await Promise.allSettled(writes);
     try {
@@ -210,34 +222,6 @@ export class FileTransactional implements TransactionalConsumer {
   /** Cut output of a failed commit so the next commit cannot publish it. */
   private rollBack(writers: readonly Map<string, PartitionWriter>[]): void {
     for (const m of writers) for (const w of m.values()) w.truncateTo(w.committedEnd);
-  }
-
-  private groupByPartition(topic: string, records: readonly AppendRecord[]): Map<number, Int32Array> {
-    const n = this.ctx.partitions;
-    const parts = new Int32Array(records.length);
-    const counts = new Int32Array(n);
-    for (let i = 0; i < records.length; i++) {
-      const p = partitionOf(records[i].key, n);
-      parts[i] = p;
-      counts[p]++;
-    }
-    const out = new Map<number, Int32Array>();
-    const fill = new Int32Array(n);
-    for (let p = 0; p < n; p++) {
-      if (counts[p] === 0) continue;
-      if (!this.partitions.includes(p)) {
-        const i = parts.indexOf(p);
-        throw new PctrError('PCTR_VALIDATION', `transactional consumer '${this.id}' owns partitions [${this.partitions.join(', ')}] but output to ${topic} with key ${JSON.stringify(records[i].key)} belongs to partition ${p}; outputs must be keyed into the partition of their input`, {
-          details: { topic, partition: p, key: records[i].key },
-        });
-      }
-      out.set(p, new Int32Array(counts[p]));
-    }
-    for (let i = 0; i < records.length; i++) {
-      const p = parts[i];
-      (out.get(p) as Int32Array)[fill[p]++] = i;
-    }
-    return out;
   }
 
   private checkOwned(p: number, what: string): void {

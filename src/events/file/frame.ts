@@ -4,6 +4,7 @@
  * its segment's base offset plus its index in the segment, so a frame carries nothing to keep consistent.
  */
 import { PctrError } from '../../core/index.ts';
+import type { RecordSource } from '../record-buffer.ts';
 import { crc32 } from './crc32.ts';
 
 export const FRAME_HEADER_BYTES = 8;
@@ -16,19 +17,19 @@ const MAX_KEY_BYTES = 0xffff;
 export const FRAME_INCOMPLETE = -1;
 export const FRAME_CORRUPT = -2;
 
-/** Most bytes a record can take once framed (UTF-8 needs at most 3 bytes per UTF-16 code unit). */
-export function maxFrameBytes(key: string, value: string): number {
-  return FRAME_HEADER_BYTES + KEY_LEN_BYTES + 3 * (key.length + value.length);
+/** Most bytes record i of `src` can take once framed (UTF-8 needs at most 3 bytes per UTF-16 code unit). */
+export function maxFrameBytes(src: RecordSource, i: number): number {
+  return FRAME_HEADER_BYTES + KEY_LEN_BYTES + 3 * src.key(i).length + src.maxValueBytes(i);
 }
 
-/** Write one frame at `pos` (the caller guarantees `maxFrameBytes` of room); returns the position after it. */
-export function writeFrame(buf: Buffer, pos: number, key: string, value: string): number {
+/** Write record i of `src` as one frame at `pos` (the caller guarantees `maxFrameBytes` of room); returns the position after it. */
+export function writeFrame(buf: Buffer, pos: number, src: RecordSource, i: number): number {
   const p = pos + FRAME_HEADER_BYTES;
-  const keyBytes = key.length === 0 ? 0 : buf.write(key, p + KEY_LEN_BYTES, 'utf8');
+  const key = src.key(i);
+  const keyBytes = key.length === 0 ? 0 : buf.write(key, p + KEY_LEN_BYTES);
   if (keyBytes > MAX_KEY_BYTES) throw new PctrError('PCTR_VALIDATION', `record key is ${keyBytes} bytes; at most ${MAX_KEY_BYTES}`);
   buf.writeUInt16LE(keyBytes, p);
-  const v = p + KEY_LEN_BYTES + keyBytes;
-  const end = value.length === 0 ? v : v + buf.write(value, v, 'utf8');
+  const end = src.writeValue(i, buf, p + KEY_LEN_BYTES + keyBytes);
   const len = end - p;
   if (len > MAX_PAYLOAD_BYTES) {
     throw new PctrError('PCTR_VALIDATION', `record of ${len} bytes (key ${key.slice(0, 64)}) exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
@@ -62,8 +63,12 @@ export function frameKey(buf: Buffer, pos: number): string {
   return keyLen === 0 ? '' : buf.toString('utf8', p + KEY_LEN_BYTES, p + KEY_LEN_BYTES + keyLen);
 }
 
-export function frameValue(buf: Buffer, pos: number, total: number): string {
+/** Where the value of the frame at `pos` starts (it ends with the frame). */
+export function frameValueStart(buf: Buffer, pos: number): number {
   const p = pos + FRAME_HEADER_BYTES;
-  const start = p + KEY_LEN_BYTES + buf.readUInt16LE(p);
-  return buf.toString('utf8', start, pos + total);
+  return p + KEY_LEN_BYTES + buf.readUInt16LE(p);
+}
+
+export function frameValue(buf: Buffer, pos: number, total: number): string {
+  return buf.toString('utf8', frameValueStart(buf, pos), pos + total);
 }

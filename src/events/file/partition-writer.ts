@@ -8,7 +8,7 @@
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { PctrError, type Logger } from '../../core/index.ts';
-import type { AppendRecord } from '../event-log.ts';
+import type { RecordSource } from '../record-buffer.ts';
 import { maxFrameBytes, writeFrame } from './frame.ts';
 import { datasync, fsError, fsyncDirSync, isErrno, pwriteAll, writeFileAtomicSync } from './fs-util.ts';
 import { FileLock } from './lock.ts';
@@ -29,8 +29,8 @@ export interface WriterOptions {
 }
 
 interface Job {
-  readonly records: readonly AppendRecord[];
-  /** Indices into `records` (null: records[start .. start+count) in order). */
+  readonly src: RecordSource;
+  /** Indices into `src` (null: records start .. start+count in order). */
   readonly idx: Int32Array | null;
   readonly start: number;
   readonly count: number;
@@ -111,7 +111,7 @@ export class PartitionWriter {
    * Append `count` records; resolves with the offset of the first once written (and fsynced under
    * `always`). `owner` is the transactional producer writing its output, null for a plain append.
    */
-  append(records: readonly AppendRecord[], idx: Int32Array | null, start: number, count: number, owner: string | null): Promise<number> {
+  append(src: RecordSource, idx: Int32Array | null, start: number, count: number, owner: string | null): Promise<number> {
     if (this.closed) return Promise.reject(new PctrError('PCTR_BACKEND_UNAVAILABLE', `event log is closed (append to ${this.part.topic}/${this.part.partition})`));
     if (owner !== this.txOwner) {
       const msg =
@@ -121,7 +121,7 @@ export class PartitionWriter {
       return Promise.reject(new PctrError('PCTR_CONFLICT', msg, { details: { topic: this.part.topic, partition: this.part.partition, owner: this.txOwner } }));
     }
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ records, idx, start, count, resolve, reject });
+      this.queue.push({ src, idx, start, count, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
@@ -159,16 +159,16 @@ export class PartitionWriter {
     let index = this.part.index(this.activeBase);
     for (const job of jobs) {
       firsts.push(offset);
-      const { records, idx, start, count } = job;
+      const { src, idx, start, count } = job;
       for (let k = 0; k < count; k++) {
-        const r = records[idx === null ? start + k : idx[start + k]];
-        const need = maxFrameBytes(r.key, r.value);
+        const i = idx === null ? start + k : idx[start + k];
+        const need = maxFrameBytes(src, i);
         if (pos + need > this.scratch.length) {
           if (pos > 0) await this.writeChunk(pos, frames);
           pos = frames = 0;
           if (need > this.scratch.length) this.scratch = Buffer.allocUnsafe(need);
         }
-        let end = writeFrame(this.scratch, pos, r.key, r.value);
+        let end = writeFrame(this.scratch, pos, src, i);
         if (this.activeBytes + end > segmentBytes && this.activeBytes + pos > 0) {
           if (pos > 0) {
             await this.writeChunk(pos, frames);

@@ -47,13 +47,21 @@ export function topicsOnDisk(root: string): string[] {
   }
 }
 
-/** A window of a file in memory; grows to hold the largest frame seen. */
+/** Most bytes a fresh window buffer holds (see `handOut`). */
+const FRESH_MAX_BYTES = 1 << 20;
+
+/**
+ * A window of a file in memory; grows to hold the largest frame seen. Once `handOut` was called,
+ * its bytes belong to someone else (records that point into them), and the next read goes into a
+ * new buffer sized for that read instead of overwriting them.
+ */
 export class FileWindow {
   buf: Buffer;
   /** File position of buf[0], and of the end of the valid bytes. */
   start = 0;
   end = 0;
   private fd = -1;
+  private handedOut = false;
 
   constructor(bytes = 1 << 20) {
     this.buf = Buffer.allocUnsafe(bytes);
@@ -66,8 +74,15 @@ export class FileWindow {
   ensure(fd: number, pos: number, need: number, limit: number, want = this.buf.length): boolean {
     if (fd === this.fd && pos >= this.start && pos + need <= this.end) return true;
     if (pos + need > limit) return false;
-    if (need > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-    const len = Math.min(Math.max(need, Math.min(want, this.buf.length)), limit - pos);
+    let len: number;
+    if (this.handedOut) {
+      len = Math.min(Math.max(need, Math.min(want, FRESH_MAX_BYTES)), limit - pos);
+      this.buf = Buffer.allocUnsafe(len);
+      this.handedOut = false;
+    } else {
+      if (need > this.buf.length) this.buf = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      len = Math.min(Math.max(need, Math.min(want, this.buf.length)), limit - pos);
+    }
     let got = 0;
     while (got < len) {
       const n = readSync(fd, this.buf, got, len - got, pos + got);
@@ -78,6 +93,11 @@ export class FileWindow {
     this.start = pos;
     this.end = pos + got;
     return got >= need;
+  }
+
+  /** The current bytes are now referenced by records: never overwrite them. */
+  handOut(): void {
+    this.handedOut = true;
   }
 
   /** Forget the window (the file was truncated or rewritten). */

@@ -5,6 +5,7 @@ import { fileSettings, keyIn } from '../../../test/contracts/event-log.contract.
 import { tempDir } from '../../../test/helpers/services.ts';
 import { isPctrError } from '../../core/index.ts';
 import { createEventLog, type EventsSettings, type FileEventLog, type LogRecord } from '../index.ts';
+import { recordSource } from '../record-buffer.ts';
 import { listSegments, segmentFile } from './segment-io.ts';
 
 const P = 2;
@@ -148,7 +149,7 @@ describe('file log: segments, retention, locks, readers in other processes', () 
     expect((await c.poll(100, 1000)).records.map((r) => r.value.split(':')[0])).toEqual(['ok', 'ok']);
 
     const orphan = records(3, p, 'orphan');
-    await a.writer('out', p).append(orphan, null, 0, orphan.length, 'job');
+    await a.writer('out', p).append(recordSource(orphan), null, 0, orphan.length, 'job');
     expect((await c.poll(100, 100)).records).toEqual([]);
     expect(await reader.endOffsets('out')).toEqual([0, 2]);
     await tx.close();

@@ -6,7 +6,8 @@
  */
 import type { Batch, Consumer, LogRecord } from '../event-log.ts';
 import type { RedisLogContext } from './redis-context.ts';
-import { redisError, toRecords, type RedisWithAppend } from './redis-io.ts';
+import type { Redis } from 'ioredis';
+import { redisError, toRecords } from './redis-io.ts';
 
 /** One name for every member: a partition has one reader at a time, and its pending entries follow the partition. */
 const CONSUMER = 'c';
@@ -14,7 +15,7 @@ const CONSUMER = 'c';
 type StreamReply = [string, [string, string[] | null][]][] | null;
 
 export class RedisConsumer implements Consumer {
-  private readonly conn: RedisWithAppend;
+  private readonly conn: Redis;
   private readonly ready: Promise<void>;
   private readonly keys: string[];
   /** Partitions whose pending entries are still being re-delivered, with the id to continue after. */

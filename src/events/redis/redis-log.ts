@@ -4,13 +4,17 @@
  * at-least-once consumers, and MULTI/EXEC for exactly-once commits. `retentionBytes` > 0 trims
  * streams to about that many entries.
  */
+import type { Redis } from 'ioredis';
 import { PctrError, partitionOf, silentLogger, type Logger } from '../../core/index.ts';
 import type { AppendAck, AppendRecord, Consumer, EventLog, SubscribeOptions, TransactionalConsumer } from '../event-log.ts';
 import { LazyAppendAck, checkName, checkPartitions, type EventsSettings } from '../common.ts';
+import { recordSource } from '../record-buffer.ts';
 import { RedisConsumer } from './redis-consumer.ts';
 import { RedisTransactional } from './redis-transactional.ts';
 import type { RedisLogConfig, RedisLogContext } from './redis-context.ts';
-import { APPEND_CHUNK, Keys, connect, offsetOf, packRecords, redisError, type RedisWithAppend } from './redis-io.ts';
+import { Keys, XaddPrefixes, connect, dataConnection, offsetOf, redisError } from './redis-io.ts';
+import type { RespConnection } from './resp-connection.ts';
+import { CommandWriter } from './resp.ts';
 
 export type { RedisLogConfig };
 
@@ -32,17 +36,21 @@ export class RedisEventLog implements EventLog, RedisLogContext {
   readonly partitions: number;
   readonly keys: Keys;
   readonly where: string;
+  readonly xadds: XaddPrefixes;
   private readonly attached = new Set<{ close(): Promise<void> }>();
-  private readonly scratch = { buf: Buffer.allocUnsafe(1 << 20) };
+  /** Appends: pipelined XADDs. */
+  private readonly data: RespConnection;
   private closed = false;
 
   private constructor(
     readonly config: RedisLogConfig,
-    readonly main: RedisWithAppend,
+    readonly main: Redis,
     readonly logger: Logger,
   ) {
     this.partitions = config.partitions;
     this.keys = new Keys(config.prefix);
+    this.xadds = new XaddPrefixes(this.keys, config.partitions, config.maxLen);
+    this.data = dataConnection(config.url, 'pctr-events-append');
     const u = new URL(config.url);
     this.where = `${u.host}${u.pathname === '/' ? '' : u.pathname}`;
   }
@@ -73,8 +81,12 @@ export class RedisEventLog implements EventLog, RedisLogContext {
     return log;
   }
 
-  connection(role: string): RedisWithAppend {
+  connection(role: string): Redis {
     return connect(this.config.url, `pctr-events-${role}`);
+  }
+
+  dataConnection(role: string): RespConnection {
+    return dataConnection(this.config.url, `pctr-events-${role}`);
   }
 
   detach(consumer: { close(): Promise<void> }): void {
@@ -87,42 +99,23 @@ export class RedisEventLog implements EventLog, RedisLogContext {
     const n = records.length;
     const P = this.partitions;
     const parts = new Int32Array(n);
-    const counts = new Int32Array(P);
     for (let i = 0; i < n; i++) {
       const r = records[i];
       if (typeof r?.key !== 'string' || typeof r.value !== 'string') throw new PctrError('PCTR_VALIDATION', `append to ${topic}: record ${i} needs string key and value`);
-      const p = partitionOf(r.key, P);
-      parts[i] = p;
-      counts[p]++;
+      parts[i] = partitionOf(r.key, P);
     }
-    const starts = new Int32Array(P + 1);
-    for (let p = 0; p < P; p++) starts[p + 1] = starts[p] + counts[p];
-    const idx = new Int32Array(n);
-    const fill = starts.slice(0, P);
-    for (let i = 0; i < n; i++) idx[fill[parts[i]]++] = i;
-    const pipe = this.main.pipeline() as unknown as RedisWithAppend & { exec(): Promise<[Error | null, unknown][] | null> };
-    const chunkStarts: number[] = [];
-    for (let p = 0; p < P; p++) {
-      for (let s = starts[p]; s < starts[p + 1]; s += APPEND_CHUNK) {
-        const count = Math.min(APPEND_CHUNK, starts[p + 1] - s);
-        void pipe.xappend(this.keys.stream(topic, p), this.config.maxLen, packRecords(records, idx, s, count, this.scratch));
-        chunkStarts.push(s, count);
-      }
-    }
-    let results: [Error | null, unknown][] | null;
+    // One pipeline in input order: a connection's commands run in order, so each partition keeps the order of its records.
+    const src = recordSource(records);
+    const prefixes = this.xadds.of(topic);
+    const w = new CommandWriter();
+    for (let i = 0; i < n; i++) w.prefixed(prefixes[parts[i]]).record(src, i);
+    const offsets = new Float64Array(n);
     try {
-      results = await pipe.exec();
+      await this.data.request(w.finish(), n, (r) => {
+        for (let i = 0; i < n; i++) offsets[i] = r.streamSeq();
+      });
     } catch (e) {
       throw redisError(e, `append to ${topic}`, this.where);
-    }
-    const offsets = new Float64Array(n);
-    for (let c = 0; c < chunkStarts.length / 2; c++) {
-      const [err, id] = results?.[c] ?? [new Error('no reply'), null];
-      if (err) throw redisError(err, `append to ${topic}`, this.where);
-      const first = offsetOf(id as string);
-      const s = chunkStarts[2 * c];
-      const count = chunkStarts[2 * c + 1];
-      for (let k = 0; k < count; k++) offsets[idx[s + k]] = first + k;
     }
     return new LazyAppendAck(parts, offsets);
   }
@@ -190,6 +183,7 @@ export class RedisEventLog implements EventLog, RedisLogContext {
     if (this.closed) return;
     await Promise.all([...this.attached].map((c) => c.close()));
     this.closed = true;
+    await this.data.end();
     try {
       await this.main.quit();
     } catch {

@@ -36,7 +36,7 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@');
 }
 
-/** The config with API keys shortened and URL credentials removed. */
+/** The config with API keys shortened, URL credentials and the webhook secret removed. */
 export function redactConfig(config: Config): Record<string, unknown> {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return redactUrl(v);
@@ -46,6 +46,7 @@ export function redactConfig(config: Config): Record<string, unknown> {
   };
   const copy = walk(config) as Record<string, unknown>;
   copy.gateway = { ...(copy.gateway as object), apiKeys: config.gateway.apiKeys.map((k) => ({ key: redactKey(k.key), role: k.role })) };
+  copy.monitoring = { ...(copy.monitoring as object), webhookSecret: config.monitoring.webhookSecret === '' ? '' : '***' };
   return copy;
 }
 

@@ -10,6 +10,14 @@
  * the weights move), else from scratch. Offsets are committed after each batch is learned;
  * learning itself is not checkpointed — after a restart the learner warm-starts from the champion
  * again, which includes whatever it last published, and re-reads nothing already committed.
+ *
+ * Delayed feedback: the join emits a positive when its click arrives but a negative only when the
+ * attribution window closes, so in arrival order the newest impressions look all-clicked. Learned
+ * in that order, features that track time (the hour, an ad's recent counts) pass for click
+ * signals and progressive validation rewards them. With `holdMs` (the attribution window) every
+ * example waits until the stream has moved `holdMs` past its impression, so examples are scored
+ * and learned in impression-time order, a window behind, each once its label is final. Held
+ * examples are not checkpointed either: a restart drops them, as it drops the learner's state.
  * Each batch is one synchronous learning step of at most `pollMax` examples between awaits, so the
  * event loop (of `pctr start`, serving beside it) is never blocked for long.
  */
@@ -22,7 +30,7 @@ import {
   type FeatureSchema,
   type Logger,
 } from '../../core/index.ts';
-import type { Consumer, EventLog } from '../../events/index.ts';
+import type { Consumer, EventLog, LogRecord } from '../../events/index.ts';
 import { servedFeatureSchema } from '../../features/index.ts';
 import { NO_CALIBRATION, ProgressiveValidator, createLearner, isLearnerKind, isOnlineLearner, loadModel, type OnlineLearner } from '../../models/index.ts';
 import type { Registry } from '../../registry/index.ts';
@@ -32,6 +40,9 @@ import type { RunStore } from '../run-store/run-store.ts';
 import { sleep } from '../runners/runner.ts';
 import { decodeExamples } from './example-batch.ts';
 import { decideAndPublish, type PublishDecision } from './publish.ts';
+
+/** The first `"ts":` of a labeled example's JSON is its impression time (clickTs has another name). */
+const TS_FIELD = /"ts":(\d+)/;
 
 export interface ContinuousLearnerOptions {
   readonly log: EventLog;
@@ -56,6 +67,11 @@ export interface ContinuousLearnerOptions {
   readonly gate?: Partial<GateConfig>;
   /** Fewest clicks in the window before judging (default 10). */
   readonly minPositives?: number;
+  /**
+   * Event time an example waits, behind the newest example seen, before it is scored and learned
+   * (default 0: learn on arrival). Set it to the attribution window to learn in impression order.
+   */
+  readonly holdMs?: number;
   /** Most examples learned per step (default 1000: about 10 ms of event loop). */
   readonly pollMax?: number;
   readonly pollWaitMs?: number;
@@ -66,6 +82,8 @@ export interface ContinuousLearnerOptions {
 
 export interface ContinuousStats {
   readonly examples: number;
+  /** Examples waiting for their impression's window to close (holdMs). */
+  readonly held: number;
   readonly invalid: number;
   readonly decisions: number;
   readonly published: number;
@@ -92,6 +110,9 @@ export class ContinuousLearner {
   private counters = { examples: 0, invalid: 0, decisions: 0, published: 0, errors: 0 };
   private lastDecision: PublishDecision | null = null;
   private warmStartedFrom: number | null = null;
+  /** Polled examples not yet due (holdMs), with their event time, and the newest event time seen. */
+  private held: { ts: number; record: LogRecord }[] = [];
+  private newestTs = -Infinity;
 
   private constructor(
     opts: ContinuousLearnerOptions,
@@ -166,8 +187,9 @@ export class ContinuousLearner {
     const consumer = this.consumer!;
     const polled = await consumer.poll(this.opts.pollMax ?? 1_000, this.opts.pollWaitMs ?? 500);
     let learned = 0;
-    if (polled.records.length > 0) {
-      const { batch, served, invalid, minTs, maxTs } = decodeExamples(polled.records, this.learner.schema, (m) => this.logger.debug({ err: m }, 'continuous learner: invalid example skipped'));
+    const due = this.due(polled.records);
+    if (due.length > 0) {
+      const { batch, served, invalid, minTs, maxTs } = decodeExamples(due, this.learner.schema, (m) => this.logger.debug({ err: m }, 'continuous learner: invalid example skipped'));
       this.counters.invalid += invalid;
       if (batch.n > 0) {
         const scores = new Float32Array(batch.n);
@@ -180,12 +202,29 @@ export class ContinuousLearner {
         this.sinceDecision += batch.n;
         this.range = { from: Math.min(this.range?.from ?? minTs, minTs), to: Math.max(this.range?.to ?? maxTs + 1, maxTs + 1) };
       }
-      await consumer.commit(polled);
     }
+    if (polled.records.length > 0) await consumer.commit(polled);
     const everyMs = this.opts.everyMs ?? 0;
-    const due = this.sinceDecision >= this.opts.everyExamples || (everyMs > 0 && this.sinceDecision > 0 && this.wallNow() - this.lastDecisionAt >= everyMs);
-    if (due) await this.decide();
+    const judge = this.sinceDecision >= this.opts.everyExamples || (everyMs > 0 && this.sinceDecision > 0 && this.wallNow() - this.lastDecisionAt >= everyMs);
+    if (judge) await this.decide();
     return learned;
+  }
+
+  /** The polled records, plus those held earlier, whose impression is `holdMs` behind the newest; in event-time order. */
+  private due(records: readonly LogRecord[]): LogRecord[] {
+    const holdMs = this.opts.holdMs ?? 0;
+    if (holdMs <= 0) return records as LogRecord[];
+    for (const record of records) {
+      // The example's own (impression) time leads its JSON; a record without one is due at once and counted invalid.
+      const m = TS_FIELD.exec(record.value);
+      const ts = m ? Number(m[1]) : -Infinity;
+      if (ts > this.newestTs) this.newestTs = ts;
+      this.held.push({ ts, record });
+    }
+    const until = this.newestTs - holdMs;
+    const due = this.held.filter((h) => h.ts <= until).sort((a, b) => a.ts - b.ts);
+    if (due.length > 0) this.held = this.held.filter((h) => h.ts > until);
+    return due.map((h) => h.record);
   }
 
   private async decide(): Promise<void> {
@@ -220,7 +259,7 @@ export class ContinuousLearner {
   }
 
   stats(): ContinuousStats {
-    return { ...this.counters, warmStartedFrom: this.warmStartedFrom, lastDecision: this.lastDecision };
+    return { ...this.counters, held: this.held.length, warmStartedFrom: this.warmStartedFrom, lastDecision: this.lastDecision };
   }
 
   async stop(): Promise<void> {

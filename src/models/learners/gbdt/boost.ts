@@ -1,0 +1,88 @@
+/**
+ * The boosting loop for logloss: each round takes the gradient p − y and hessian p(1 − p) of every
+ * training row at the current margins, grows one tree on them, and scores the validation rows
+ * (on their bins) to stop early: when validation logloss has not improved for
+ * `earlyStoppingRounds` rounds, the forest is cut back to the best round, as xgboost keeps
+ * best_iteration. Between rounds it yields to the event loop, reports progress and honours aborts.
+ */
+import type { FitOptions } from '../../model.ts';
+import { TreeGrower, type BinnedRows } from './grow.ts';
+import type { GbdtParams } from './params.ts';
+import type { Forest } from './tree.ts';
+
+export interface BoostData {
+  readonly train: BinnedRows & { readonly labels: Uint8Array };
+  /** Validation rows binned the same way, or null (no early stopping). */
+  readonly valid: { readonly n: number; readonly bins: Uint8Array; readonly labels: Uint8Array } | null;
+  readonly baseMargin: number;
+}
+
+export interface BoostResult {
+  /** Trees kept (the best round when stopping early). */
+  readonly trees: number;
+  /** Rounds run. */
+  readonly rounds: number;
+  readonly trainLogloss: number;
+  readonly validationLogloss?: number;
+}
+
+/** Logloss of one row from its margin m, without overflow: log(1 + e^−|m|) + max(m, 0) − y·m. */
+function rowLoss(m: number, y: number): number {
+  return Math.log1p(Math.exp(-Math.abs(m))) + (m > 0 ? m : 0) - y * m;
+}
+
+function meanLoss(margins: Float64Array, labels: Uint8Array, n: number): number {
+  let s = 0;
+  for (let r = 0; r < n; r++) s += rowLoss(margins[r], labels[r]);
+  return s / n;
+}
+
+export async function boost(forest: Forest, data: BoostData, p: GbdtParams, threads: number, opts: Pick<FitOptions, 'signal' | 'onProgress'>): Promise<BoostResult> {
+  const { train, valid } = data;
+  const n = train.n;
+  const margins = new Float64Array(n).fill(data.baseMargin);
+  const validMargins = valid ? new Float64Array(valid.n).fill(data.baseMargin) : null;
+  const grad = new Float32Array(n);
+  const hess = new Float32Array(n);
+  const labels = train.labels;
+  const stopAfter = valid && valid.n > 0 ? p.earlyStoppingRounds : 0;
+  let best = 0;
+  let bestLoss = validMargins ? meanLoss(validMargins, valid!.labels, valid!.n) : Infinity;
+  let trainLoss = NaN;
+  let rounds = 0;
+  const grower = await TreeGrower.create(train, p, threads);
+  try {
+    for (let t = 0; t < p.trees; t++) {
+      opts.signal?.throwIfAborted();
+      let loss = 0;
+      for (let r = 0; r < n; r++) {
+        const m = margins[r];
+        const y = labels[r];
+        const q = 1 / (1 + Math.exp(-m));
+        grad[r] = q - y;
+        hess[r] = Math.max(q * (1 - q), 1e-16);
+        loss += rowLoss(m, y);
+      }
+      if (t === best) trainLoss = loss / n;
+      grower.grow(grad, hess, forest, margins);
+      rounds = t + 1;
+      let status = `tree ${rounds}/${p.trees}`;
+      if (validMargins) {
+        forest.addBinnedMargins(t, valid!.bins, valid!.n, validMargins);
+        const v = meanLoss(validMargins, valid!.labels, valid!.n);
+        status += `: validation logloss ${v.toFixed(5)}`;
+        if (v < bestLoss) [best, bestLoss] = [rounds, v];
+        else if (stopAfter > 0 && rounds - best >= stopAfter) break;
+      } else {
+        best = rounds;
+      }
+      opts.onProgress?.(rounds / p.trees, status);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    await grower.close();
+  }
+  if (best === rounds) trainLoss = meanLoss(margins, labels, n);
+  forest.truncate(best);
+  return { trees: best, rounds, trainLogloss: trainLoss, ...(validMargins ? { validationLogloss: bestLoss } : {}) };
+}

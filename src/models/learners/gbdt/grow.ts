@@ -1,0 +1,223 @@
+/**
+ * Growing one tree leaf-wise (best-first, as LightGBM and xgboost's lossguide): the open leaf
+ * whose best split gains most is split next, until maxLeaves. Each split partitions the leaf's
+ * range of the row index in place (stable, so child ranges stay sorted and their bins are read
+ * in memory order), builds the histograms of the smaller child only and gets the larger child's by
+ * subtracting from the parent's, in the parent's memory. Histograms live in a pool of slots; when
+ * it runs out, the open leaf least likely to be split next gives up its slot, and is rebuilt from
+ * its rows if it is split after all.
+ */
+import { histogramLayout, subtractHistogram, type HistogramInput } from './histogram.ts';
+import { HistogramThreads, typedArray } from './histogram-threads.ts';
+import type { GbdtParams } from './params.ts';
+import { findBestSplit, Split } from './split.ts';
+import type { Forest } from './tree.ts';
+
+/** Training rows binned: feature f of row r at bins[f·n + r] (bins in a SharedArrayBuffer). */
+export interface BinnedRows {
+  readonly n: number;
+  readonly bins: Uint8Array;
+  /** Per feature: upper boundaries of its value bins (binning.ts). */
+  readonly upper: readonly Float64Array[];
+}
+
+/** Histogram memory the pool may take (bytes). */
+const POOL_BYTES = 256 * 1024 * 1024;
+
+interface Leaf {
+  node: number;
+  start: number;
+  end: number;
+  depth: number;
+  g: number;
+  h: number;
+  c: number;
+  slot: number;
+  readonly split: Split;
+}
+
+export class TreeGrower {
+  private readonly input: HistogramInput;
+  private readonly size: number;
+  private readonly free: number[] = [];
+  private readonly scratch: Int32Array;
+  private readonly leaves: Leaf[] = [];
+  private readonly spare: Leaf[] = [];
+
+  private constructor(
+    private readonly data: BinnedRows,
+    private readonly p: GbdtParams,
+    private readonly threads: HistogramThreads,
+    input: HistogramInput,
+    size: number,
+    slots: number,
+  ) {
+    this.input = input;
+    this.size = size;
+    for (let s = slots - 1; s >= 0; s--) this.free.push(s);
+    this.scratch = new Int32Array(data.n);
+  }
+
+  static async create(data: BinnedRows, p: GbdtParams, threads: number): Promise<TreeGrower> {
+    const binCounts = Int32Array.from(data.upper, (u) => u.length + 2);
+    const { offsets, size } = histogramLayout(binCounts);
+    const features = Int32Array.from(data.upper, (_, f) => f);
+    const slots = Math.max(3, Math.min(p.maxLeaves, Math.floor(POOL_BYTES / (8 * Math.max(1, size)))));
+    const shared = threads > 1;
+    const input: HistogramInput = {
+      bins: data.bins,
+      rows: data.n,
+      index: typedArray(Int32Array, data.n, shared),
+      g: typedArray(Float32Array, data.n, shared),
+      h: typedArray(Float32Array, data.n, shared),
+      hist: typedArray(Float64Array, slots * size, shared),
+      offsets,
+      binCounts,
+      features,
+    };
+    return new TreeGrower(data, p, await HistogramThreads.start(input, threads), input, size, slots);
+  }
+
+  /** Grows one tree on the rows' gradients into `forest`, adding its leaf values to `margins`. */
+  grow(grad: Float32Array, hess: Float32Array, forest: Forest, margins: Float64Array): void {
+    const { index } = this.input;
+    const n = this.data.n;
+    for (let i = 0; i < n; i++) index[i] = i;
+    let g = 0;
+    let h = 0;
+    for (let r = 0; r < n; r++) {
+      g += grad[r];
+      h += hess[r];
+    }
+    const root = this.leaf(forest.startTree(), 0, n, 0, g, h, n);
+    this.histogram(root, grad, hess);
+    this.evaluate(root);
+    const leaves = this.leaves;
+    leaves.push(root);
+    while (leaves.length < this.p.maxLeaves) {
+      let best = -1;
+      for (let k = 0; k < leaves.length; k++) if (leaves[k].split.found && (best < 0 || leaves[k].split.gain > leaves[best].split.gain)) best = k;
+      if (best < 0) break;
+      const [left, right] = this.split(leaves[best], forest, grad, hess);
+      leaves[best] = left;
+      leaves.push(right);
+    }
+    const { lambda, learningRate } = this.p;
+    for (const leaf of leaves) {
+      const w = (-leaf.g / (leaf.h + lambda)) * learningRate;
+      forest.value[leaf.node] = w;
+      for (let i = leaf.start; i < leaf.end; i++) margins[index[i]] += w;
+      this.release(leaf);
+      this.spare.push(leaf);
+    }
+    leaves.length = 0;
+    forest.finishTree();
+  }
+
+  close(): Promise<void> {
+    return this.threads.close();
+  }
+
+  private split(parent: Leaf, forest: Forest, grad: Float32Array, hess: Float32Array): [Leaf, Leaf] {
+    const s = parent.split;
+    const mid = this.partition(parent.start, parent.end, s.feature, s.bin, s.missingLeft);
+    const upper = this.data.upper[s.feature];
+    const threshold = s.bin <= upper.length ? upper[s.bin - 1] : Infinity;
+    const l = forest.addNode();
+    const r = forest.addNode();
+    forest.setSplit(parent.node, s.feature, s.bin, threshold, s.missingLeft, l, r);
+    const depth = parent.depth + 1;
+    const left = this.leaf(l, parent.start, mid, depth, s.gLeft, s.hLeft, mid - parent.start);
+    const right = this.leaf(r, mid, parent.end, depth, parent.g - s.gLeft, parent.h - s.hLeft, parent.end - mid);
+    const canLeft = this.splittable(left);
+    const canRight = this.splittable(right);
+    const [small, large] = left.c <= right.c ? [left, right] : [right, left];
+    const canLarge = small === left ? canRight : canLeft;
+    if (canLeft || canRight) {
+      this.histogram(small, grad, hess, parent);
+      if (canLarge) {
+        if (parent.slot >= 0) {
+          subtractHistogram(this.input.hist, parent.slot * this.size, small.slot * this.size, this.size);
+          large.slot = parent.slot;
+          parent.slot = -1;
+        } else {
+          this.histogram(large, grad, hess, small);
+        }
+      }
+    }
+    this.release(parent);
+    this.spare.push(parent);
+    for (const [child, can] of [
+      [left, canLeft],
+      [right, canRight],
+    ] as const) {
+      if (can) this.evaluate(child);
+      else this.release(child);
+    }
+    return [left, right];
+  }
+
+  /** Stable partition of index[start, end) by the split; returns where the right child starts. */
+  private partition(start: number, end: number, feature: number, bin: number, missingLeft: boolean): number {
+    const { index } = this.input;
+    const n = this.data.n;
+    const bins = this.data.bins.subarray(feature * n, feature * n + n);
+    const right = this.scratch;
+    let l = start;
+    let k = 0;
+    for (let i = start; i < end; i++) {
+      const row = index[i];
+      const b = bins[row];
+      if (b === 0 ? missingLeft : b <= bin) index[l++] = row;
+      else right[k++] = row;
+    }
+    index.set(right.subarray(0, k), l);
+    return l;
+  }
+
+  /** Builds the leaf's histograms into a slot (never taking `keep`'s). */
+  private histogram(leaf: Leaf, grad: Float32Array, hess: Float32Array, keep: Leaf | null = null): void {
+    const { index, g, h } = this.input;
+    for (let i = leaf.start; i < leaf.end; i++) {
+      const r = index[i];
+      g[i] = grad[r];
+      h[i] = hess[r];
+    }
+    leaf.slot = this.allocate(keep);
+    this.threads.build(leaf.slot * this.size, leaf.start, leaf.end);
+  }
+
+  private evaluate(leaf: Leaf): void {
+    const x = this.input;
+    findBestSplit(x.hist, leaf.slot * this.size, x.offsets, x.binCounts, x.features, leaf, this.p, leaf.split);
+    if (!leaf.split.found) this.release(leaf);
+  }
+
+  private splittable(leaf: Leaf): boolean {
+    const { maxDepth, minChildSamples, minChildWeight } = this.p;
+    return (maxDepth === 0 || leaf.depth < maxDepth) && leaf.c >= 2 * minChildSamples && leaf.h >= 2 * minChildWeight;
+  }
+
+  private allocate(keep: Leaf | null): number {
+    const slot = this.free.pop();
+    if (slot !== undefined) return slot;
+    // Out of slots: take the one of the open leaf with the smallest gain (it is split last, if at all).
+    let victim: Leaf | null = null;
+    for (const leaf of this.leaves) if (leaf !== keep && leaf.slot >= 0 && (victim === null || leaf.split.gain < victim.split.gain)) victim = leaf;
+    const taken = victim!.slot;
+    victim!.slot = -1;
+    return taken;
+  }
+
+  private release(leaf: Leaf): void {
+    if (leaf.slot >= 0) this.free.push(leaf.slot);
+    leaf.slot = -1;
+  }
+
+  private leaf(node: number, start: number, end: number, depth: number, g: number, h: number, c: number): Leaf {
+    const leaf = this.spare.pop() ?? { node: 0, start: 0, end: 0, depth: 0, g: 0, h: 0, c: 0, slot: -1, split: new Split() };
+    Object.assign(leaf, { node, start, end, depth, g, h, c, slot: -1 });
+    leaf.split.reset();
+    return leaf;
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Multi-threaded histogram building: the features are split between the main thread and
+ * `threads − 1` worker threads, which share the binned data, gradients, row index and histograms
+ * through SharedArrayBuffers. Splitting features (not rows) means every bin is summed by one thread
+ * in row order, so the model is bit-identical whatever the thread count. Commands go through
+ * shared control words with Atomics (wait/notify), and the main thread blocks while workers finish
+ * a node: small nodes, where waking a worker costs more than it saves, stay on the main thread.
+ */
+import type { Worker } from 'node:worker_threads';
+import { PctrError, startWorker } from '../../../core/index.ts';
+import { buildHistograms, CTRL, OP_BUILD, OP_STOP, type HistogramInput } from './histogram.ts';
+
+/** Nodes with fewer rows are built by the main thread alone. */
+export const PARALLEL_MIN_NODE_ROWS = 2048;
+/** How long a worker may take for one node before the fit fails rather than hangs. */
+const WORKER_TIMEOUT_MS = 120_000;
+
+/** A typed array of `length` elements, in a SharedArrayBuffer when worker threads are to read it. */
+export function typedArray<T extends Float64Array | Float32Array | Int32Array | Uint8Array>(
+  Ctor: { new (buffer: ArrayBuffer | SharedArrayBuffer): T; readonly BYTES_PER_ELEMENT: number },
+  length: number,
+  shared: boolean,
+): T {
+  const bytes = length * Ctor.BYTES_PER_ELEMENT;
+  return new Ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+export class HistogramThreads {
+  private failure: Error | null = null;
+  private seq = 0;
+
+  private constructor(
+    private readonly input: HistogramInput,
+    private readonly workers: Worker[],
+    private readonly ctrl: Int32Array,
+  ) {
+    for (const w of workers) {
+      w.on('error', (e) => (this.failure ??= e));
+      w.on('exit', () => (this.failure ??= new Error('histogram worker exited')));
+    }
+  }
+
+  /** Starts `threads − 1` workers over `input`, whose arrays must live in SharedArrayBuffers. */
+  static async start(input: HistogramInput, threads: number): Promise<HistogramThreads> {
+    const ctrl = typedArray(Int32Array, CTRL.STRIDE * Math.max(1, threads - 1), true);
+    const workers: Worker[] = [];
+    try {
+      for (let slot = 0; slot < threads - 1; slot++) {
+        const worker = startWorker(new URL('./histogram-worker.ts', import.meta.url), { ...input, ctrl, slot });
+        workers.push(worker);
+        await new Promise<void>((resolve, reject) => {
+          worker.once('message', () => resolve());
+          worker.once('error', reject);
+          worker.once('exit', (code) => reject(new Error(`exited with code ${code} before it was ready`)));
+        });
+        worker.removeAllListeners();
+      }
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw new PctrError('PCTR_INTERNAL', `cannot start a histogram worker thread: ${(e as Error).message}`, { cause: e });
+    }
+    return new HistogramThreads(input, workers, ctrl);
+  }
+
+  /** Histograms of every feature for index positions [start, end), into the histogram at `base`. */
+  build(base: number, start: number, end: number): void {
+    const features = this.input.features.length;
+    if (this.workers.length === 0 || end - start < PARALLEL_MIN_NODE_ROWS) {
+      buildHistograms(this.input, base, start, end, 0, features);
+      return;
+    }
+    if (this.failure) throw new PctrError('PCTR_INTERNAL', `a histogram worker failed: ${this.failure.message}`, { cause: this.failure });
+    const parts = this.workers.length + 1;
+    // Worker shares are multiples of 4 features (the kernel's unrolling); the main thread takes the rest.
+    const chunk = 4 * Math.max(1, Math.floor(features / parts / 4));
+    const seq = ++this.seq;
+    const ctrl = this.ctrl;
+    let dispatched = 0;
+    for (let w = 0; w < this.workers.length && (w + 1) * chunk < features; w++) {
+      const at = w * CTRL.STRIDE;
+      ctrl[at + CTRL.OP] = OP_BUILD;
+      ctrl[at + CTRL.BASE] = base;
+      ctrl[at + CTRL.START] = start;
+      ctrl[at + CTRL.END] = end;
+      ctrl[at + CTRL.FFROM] = w * chunk;
+      ctrl[at + CTRL.FTO] = (w + 1) * chunk;
+      Atomics.store(ctrl, at + CTRL.SEQ, seq);
+      Atomics.notify(ctrl, at + CTRL.SEQ);
+      dispatched++;
+    }
+    buildHistograms(this.input, base, start, end, dispatched * chunk, features);
+    for (let w = 0; w < dispatched; w++) this.await(w, seq);
+  }
+
+  private await(w: number, seq: number): void {
+    const at = w * CTRL.STRIDE + CTRL.DONE;
+    const deadline = performance.now() + WORKER_TIMEOUT_MS;
+    for (;;) {
+      const done = Atomics.load(this.ctrl, at);
+      if (done === seq) return;
+      if (done === -seq) throw new PctrError('PCTR_INTERNAL', `histogram worker ${w} failed while building a node`);
+      if (performance.now() > deadline) throw new PctrError('PCTR_TIMEOUT', `histogram worker ${w} did not finish a node within ${WORKER_TIMEOUT_MS / 1000} s`);
+      Atomics.wait(this.ctrl, at, done, 1000);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (let w = 0; w < this.workers.length; w++) {
+      const at = w * CTRL.STRIDE;
+      this.ctrl[at + CTRL.OP] = OP_STOP;
+      Atomics.store(this.ctrl, at + CTRL.SEQ, ++this.seq);
+      Atomics.notify(this.ctrl, at + CTRL.SEQ);
+    }
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

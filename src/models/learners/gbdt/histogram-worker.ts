@@ -1,0 +1,28 @@
+/**
+ * Worker thread of HistogramThreads: waits on the shared control words for a build command, builds
+ * its share of the features' histograms into shared memory, and signals completion. Atomics rather
+ * than messages, because a node's build takes well under a millisecond and a message round trip
+ * costs about as much.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildHistograms, CTRL, OP_BUILD, OP_STOP, type HistogramInput } from './histogram.ts';
+
+const data = workerData as HistogramInput & { ctrl: Int32Array; slot: number };
+const { ctrl, slot } = data;
+const at = slot * CTRL.STRIDE;
+let seen = 0;
+parentPort!.postMessage('ready');
+for (;;) {
+  Atomics.wait(ctrl, at + CTRL.SEQ, seen);
+  seen = Atomics.load(ctrl, at + CTRL.SEQ);
+  const op = ctrl[at + CTRL.OP];
+  if (op === OP_STOP) break;
+  try {
+    if (op !== OP_BUILD) throw new Error(`unknown histogram command ${op}`);
+    buildHistograms(data, ctrl[at + CTRL.BASE], ctrl[at + CTRL.START], ctrl[at + CTRL.END], ctrl[at + CTRL.FFROM], ctrl[at + CTRL.FTO]);
+    Atomics.store(ctrl, at + CTRL.DONE, seen);
+  } catch {
+    Atomics.store(ctrl, at + CTRL.DONE, -seen);
+  }
+  Atomics.notify(ctrl, at + CTRL.DONE);
+}
