@@ -102,7 +102,8 @@ interface Producing {
 
 /** Start a producer process; resolves once it has generated its records and waits for `go()`. */
 async function startProducer(url: string): Promise<Producing> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--role', 'producer', '--url', url, '--impressions', String(IMPRESSIONS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // The parent's node flags (`--import tsx`, and `--cpu-prof` when profiling) apply to the producer too.
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--role', 'producer', '--url', url, '--impressions', String(IMPRESSIONS)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`producer exited with ${code}`))));
   exited.catch(() => undefined);

@@ -34,6 +34,7 @@ interface AggregateFlags {
 export function registerAggregateCommand(program: Command): void {
   program
     .command('aggregate')
+    .summary('Streaming aggregates → online store, and labeled examples → Parquet offline store')
     .description(
       'Feature store ingestion from the event log. (1) Streaming aggregates: impressions (topic impressions) and clicks ' +
         '(positives of topic examples) → impressions, clicks and smoothed CTR over 1 h and 24 h event-time windows per user, ad, ' +

@@ -24,6 +24,7 @@ interface GatewayFlags {
 export function registerGatewayCommand(program: Command): void {
   program
     .command('gateway')
+    .summary('Run the serving gateway (rank, events, admin, health, metrics, OpenAPI)')
     .description(
       'Run the serving gateway: POST /v1/rank, POST /v1/events, admin routes, /healthz, /readyz, /metrics, OpenAPI at /docs/json. ' +
         'It follows the registry aliases champion (and challenger with PCTR_CHALLENGER_SHARE or PCTR_SHADOW) and logs every served ad ' +

@@ -22,6 +22,7 @@ interface JoinFlags {
 export function registerJoinCommand(program: Command): void {
   program
     .command('join')
+    .summary('Streaming join / label backfill: impressions + clicks → labeled examples, exactly once')
     .description(
       'Streaming join / label backfill: impressions + clicks → labeled examples (topic examples). A positive as soon as a click ' +
         'arrives within the attribution window, a negative when the event-time watermark passes the window end; late and unknown ' +

@@ -87,6 +87,7 @@ export function registerSimCommand(program: Command, deps: SimCommandDeps = {}):
   const out = deps.out ?? process.stdout;
   program
     .command('sim')
+    .summary('Ad-market simulator: events into the log, or a synthetic Criteo/Avazu file (--export)')
     .description(
       'Ad-market simulator: a seeded market (users, ads, campaigns, categories, sites, devices) with a hidden true-CTR model, ' +
         'delayed clicks and drift. By default it appends impression and click events to the configured event log; with --export ' +

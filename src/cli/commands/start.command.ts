@@ -64,6 +64,7 @@ a pCTR computed before the ad is placed cannot know.`;
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
+    .summary('The whole loop in one process (npm start = pctr start --sim)')
     .description(
       'Run the whole loop in one process on embedded backends (file event log, memory online store, SQLite registry, ' +
         'Parquet offline store under the data dir): gateway, streaming join, aggregates, continuous learner and batch ' +

@@ -8,9 +8,14 @@ import type { RawBatch } from '../../core/index.ts';
 /** The bin of a missing value (NaN); no real value maps to it. */
 export const MISSING_BIN = -0x7fffffff;
 
-/** Small values (below 2, negatives clamped at −16) keep their integer; larger ones get half-octave bins. */
-export function log2Bin(v: number): number {
+/**
+ * Small values (below 2, negatives clamped at −16) keep their integer; larger ones get half-octave
+ * bins. With `rateBins` > 0, values strictly between 0 and 1 (rates such as a smoothed CTR) get
+ * `rateBins` bins per octave below 1, with codes under −16 that no count can have.
+ */
+export function log2Bin(v: number, rateBins = 0): number {
   if (v !== v) return MISSING_BIN;
+  if (rateBins > 0 && v > 0 && v < 1) return -17 - Math.floor(-rateBins * Math.log2(v));
   if (v < 2) return v < -16 ? -16 : Math.floor(v);
   return 1 + Math.floor(2 * Math.log2(v));
 }

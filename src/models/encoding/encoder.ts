@@ -102,8 +102,9 @@ export class FeatureEncoder {
       const col = batch.columns[map[f]];
       if (this.numeric[f]) {
         const bounds = this.boundaries[f];
+        const rateBins = this.spec.rateBins ?? 0;
         for (let r = 0, o = f; r < n; r++, o += width) {
-          const code = bounds === null ? log2Bin(col[r]) : quantileBin(col[r], bounds);
+          const code = bounds === null ? log2Bin(col[r], rateBins) : quantileBin(col[r], bounds);
           if (codes !== null) codes[r] = code;
           indices[o] = fmix32(mixH(keyed, code) ^ 8) & mask;
         }

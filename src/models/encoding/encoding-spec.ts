@@ -31,6 +31,11 @@ export const EncodingParams = z.object({
   numeric: z.enum(NUMERIC_BINNINGS).default('log2'),
   /** Bins per numeric field when numeric=quantile (fitted on training data). */
   quantileBins: z.coerce.number().int().min(2).max(1000).default(32),
+  /**
+   * numeric=log2: bins per octave for rates in (0, 1), such as smoothed CTRs (0 = they all share
+   * bin 0, as integer counts below 1 do). 4 puts a CTR of 1% and 1.2% in different bins.
+   */
+  rateBins: z.coerce.number().int().min(0).max(16).default(0),
   crosses: Crosses.default([]),
 });
 export type EncodingParams = z.output<typeof EncodingParams>;
@@ -40,6 +45,8 @@ export const EncodingSpec = z.strictObject({
   bits: z.number().int().min(4).max(26),
   numeric: z.enum(NUMERIC_BINNINGS),
   quantileBins: z.number().int().min(2).max(1000),
+  /** Absent in artifacts written before rate bins existed: 0. */
+  rateBins: z.number().int().min(0).max(16).optional(),
   crosses: z.array(z.tuple([z.string(), z.string()])),
   /** Per numeric field name, sorted bin boundaries (numeric=quantile only). */
   boundaries: z.record(z.string(), z.array(z.number())).optional(),
@@ -49,5 +56,12 @@ export type EncodingSpec = z.output<typeof EncodingSpec>;
 export const ENCODING_PARAM_KEYS = Object.keys(EncodingParams.shape) as (keyof EncodingParams)[];
 
 export function encodingSpecOf(p: EncodingParams): EncodingSpec {
-  return { bits: p.bits, numeric: p.numeric, quantileBins: p.quantileBins, crosses: p.crosses.map(([a, b]) => [a, b]) };
+  return {
+    bits: p.bits,
+    numeric: p.numeric,
+    quantileBins: p.quantileBins,
+    // Left out when 0, so the spec of a model without rate bins reads as before they existed.
+    ...(p.rateBins > 0 ? { rateBins: p.rateBins } : {}),
+    crosses: p.crosses.map(([a, b]) => [a, b]),
+  };
 }
