@@ -1,17 +1,23 @@
 /**
- * `npm run bench:join [-- --impressions 300000 --runs 3 --backends file,redis --latency on|off --json]`
+ * `npm run bench:join [-- --impressions 300000 --runs 3 --backends file,redis --latency on|off --speed 600 --redis URL --json]`
  *
  * Simulated traffic (30-min attribution window, 50 impressions/s of event time, so the stream spans
  * several windows and the join holds ~90k pending impressions) through the event log and the join,
  * for the file and redis backends, deployed as in production: a producer process appends while the
- * join worker (this process) joins with a checkpoint every second.
+ * join worker (this process) joins with a checkpoint every second. The log runs with the default
+ * `events` settings of the config (fsync `interval`, 200 ms; 64 MiB segments), 8 partitions.
  * - throughput: events (impressions + clicks) per wall second from the first append until the join
  *   has committed the last label, and per CPU second of the producer and the join together (the
  *   per-core figure, which other load on the machine barely moves); median of `--runs`;
  * - label latency with the producer paced at `--speed`× event time (well below capacity), the join
  *   running live: positive = commit of the example − append of its click; negative = commit − append
  *   of the first event past window end + out-of-orderness bound (when the watermark could first pass);
+ *   `--latency off` skips these runs (when profiling throughput);
  * - for reference, redis-benchmark's pipelined XADD rate with an impression-sized payload.
+ * `--json` adds one JSON object on the last line (file_events_per_s, redis_events_per_s,
+ * redis_xadd_per_s, positive_latency_p99_ms, negative_latency_p99_ms, and per backend the rest).
+ * Profiling: `node --cpu-prof --import tsx bench/join.ts --runs 1 --latency off` profiles the producer
+ * process too (it inherits node's flags).
  *
  * The producer's records are generated before it starts appending, and made flat strings as a
  * gateway's JSON.stringify would give (the simulator builds them as rope strings, which costs
@@ -25,7 +31,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import type { Config } from '../src/core/index.ts';
+import { loadConfig, type Config } from '../src/core/index.ts';
 import { createEventLog, type AppendRecord, type EventLog } from '../src/events/index.ts';
 import { JoinWorker, readTs, type CommitReport, type JoinStats } from '../src/join/index.ts';
 import { generateEventRecords } from '../src/sim/index.ts';
@@ -35,7 +41,6 @@ const IMPRESSIONS = Number(flag('impressions', '300000'));
 const RUNS = Number(flag('runs', '3'));
 const SPEED = Number(flag('speed', '600'));
 const BACKENDS = flag('backends', 'file,redis').split(',');
-/** `--latency off` skips the latency runs (when profiling throughput). */
 const LATENCY = flag('latency', 'on') !== 'off';
 const REDIS = flag('redis', process.env.PCTR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
 const PARTITIONS = 8;
@@ -66,8 +71,9 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (c.user + c.system) / 1e6;
 }
 
+/** The default event-log settings (not the environment's), on `url`. */
 function settingsFor(url: string): Config['events'] {
-  return { url, partitions: PARTITIONS, fsync: 'interval', fsyncIntervalMs: 200, segmentBytes: 64 << 20, retentionBytes: 0, retentionMs: 0 };
+  return { ...loadConfig({ env: {} }).events, url, partitions: PARTITIONS };
 }
 
 // ---- producer process: `--role producer --url <events url>`; appends everything on "go", reports its CPU time.

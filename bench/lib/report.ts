@@ -1,7 +1,35 @@
 /**
  * Shared benchmark plumbing: flags, medians and percentiles, an aligned table on stdout, and the
- * `--json` convention (the same figures as one JSON object on the last line).
+ * `--json` convention (the same figures as one JSON object on the last line). Every benchmark that
+ * imports this answers `--help` (or `-h`) with its usage, which is its opening doc comment, and exits
+ * before measuring anything.
  */
+import { readFileSync } from 'node:fs';
+
+/** The opening `/** … *\/` comment of a script, as plain text; null when it has none. */
+export function docComment(source: string): string | null {
+  const m = /^(?:#![^\n]*\n)?\s*\/\*\*([\s\S]*?)\*\//.exec(source);
+  if (!m) return null;
+  return m[1]
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, ''))
+    .join('\n')
+    .trim();
+}
+
+function printUsageAndExit(script: string): never {
+  let text: string | null = null;
+  try {
+    text = docComment(readFileSync(script, 'utf8'));
+  } catch {
+    // An unreadable script still gets the generic line below.
+  }
+  process.stdout.write(`${text ?? `node --import tsx ${script} [--json]`}\n`);
+  process.exit(0);
+}
+
+// At import, before the benchmark's own top-level code runs: `--help` must never start a measurement.
+if (process.argv[1] && (process.argv.includes('--help') || process.argv.includes('-h'))) printUsageAndExit(process.argv[1]);
 
 /** `--name value` or `--name=value` from argv, else `fallback`. */
 export function flag(name: string, fallback: string): string {

@@ -3,8 +3,9 @@
  * torch_dcn.py, the same network, initialization and Adam/SparseAdam updates, 2 threads) on one
  * time-ordered split with the same hashed features (pctr writes its encoded rows as CSR files the
  * peer loads) and hyperparameters; then the PyTorch model exported to ONNX and served by pctr's
- * ONNX scorer (onnxruntime-node) on the same test rows: its AUC must equal PyTorch's, and its
- * score100 is what serving an exported model costs.
+ * ONNX scorer (onnxruntime-node) on the same test rows: its AUC must equal that PyTorch run's, and
+ * its score100 is what serving an exported model costs. On the small samples both systems train
+ * three seeds (AUC and logloss are their means; the last seed's models are timed and exported).
  *
  * train_s is wall time: pctr's fit from the raw file (parse, hash, learn; worker threads started
  * inside), PyTorch's training loop on tensors in memory. examples_per_s: training rows per CPU
@@ -53,8 +54,13 @@ export interface DeepZooOptions {
   readonly peerThreads?: number;
   readonly workDir?: string;
   readonly scoreRepeats?: number;
+  /** Training seeds per system (default: 1, 2, 3 on small splits, 1 on large ones); the last seed's models are timed and exported. */
+  readonly seeds?: readonly number[];
   readonly note?: (line: string) => void;
 }
+
+/** Below this many training rows a single seed's AUC moves by ±0.005, so quality is averaged over seeds. */
+const SMALL_SPLIT_ROWS = 100_000;
 
 interface PeerResult {
   auc: number;
@@ -87,6 +93,18 @@ async function scoreTimes(score: (out: Float32Array) => unknown, n: number, repe
   return { p50: percentile(times, 0.5), p99: percentile(times, 0.99) };
 }
 
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** Mean AUC and logloss over seeds, median training time and rate. */
+function summarize(runs: readonly { auc: number; logloss: number; train_s: number; examples_per_s: number }[]): { auc: number; logloss: number; train_s: number; examples_per_s: number } {
+  return {
+    auc: mean(runs.map((r) => r.auc)),
+    logloss: mean(runs.map((r) => r.logloss)),
+    train_s: percentile(runs.map((r) => r.train_s), 0.5),
+    examples_per_s: percentile(runs.map((r) => r.examples_per_s), 0.5),
+  };
+}
+
 function peerArgs(h: DeepHyper, threads: number): string[] {
   return [
     '--embedding-dim', String(h.embeddingDim), '--cross-layers', String(h.crossLayers), '--cross-rank', String(h.crossRank),
@@ -106,32 +124,45 @@ export async function runDeepZoo(split: ZooSplit, opts: DeepZooOptions = {}): Pr
   const candidates = await firstRows(read(split.test), 100);
   const repeats = opts.scoreRepeats ?? 2000;
 
-  note(`${split.dataset} dcn-v2: pctr fit …`);
-  const params = { ...h, hidden: [...h.hidden], seed: 1, ...(opts.threads ? { threads: opts.threads } : {}) };
-  const learner = createLearner('dcn', params, schema) as DcnLearner;
-  const fit = await measure(() => learner.fit(() => read(split.train), { source: split.path }));
-  const test = await evaluateModel(learner, read(split.test));
+  const seeds = opts.seeds ?? (trainRows < SMALL_SPLIT_ROWS ? [1, 2, 3] : [1]);
+  const params = { ...h, hidden: [...h.hidden], ...(opts.threads ? { threads: opts.threads } : {}) };
+  const runs = [];
+  let learner: DcnLearner | null = null;
+  for (const seed of seeds) {
+    note(`${split.dataset} dcn-v2 (seed ${seed}): pctr fit …`);
+    learner = createLearner('dcn', { ...params, seed }, schema) as DcnLearner;
+    const trained = learner;
+    const fit = await measure(() => trained.fit(() => read(split.train), { source: split.path }));
+    const test = await evaluateModel(trained, read(split.test));
+    runs.push({ auc: test.auc, logloss: test.logloss, train_s: fit.wall, examples_per_s: (trainRows * h.epochs) / fit.cpu });
+  }
   // Scored as served: the model loaded from its artifact (weights only, without Adam's state beside them).
-  const served = loadModel(encodeArtifact(learner.toArtifact()));
+  const served = loadModel(encodeArtifact(learner!.toArtifact()));
   const times = await scoreTimes((out) => served.predict(candidates, out), candidates.n, repeats);
-  const rows: DeepZooRow[] = [
-    { dataset: split.dataset, model: 'dcn-v2', system: 'pctr', auc: test.auc, logloss: test.logloss, train_s: fit.wall, score100_ms: times.p50, score100_p99_ms: times.p99, examples_per_s: (trainRows * h.epochs) / fit.cpu },
-  ];
+  const rows: DeepZooRow[] = [{ dataset: split.dataset, model: 'dcn-v2', system: 'pctr', ...summarize(runs), score100_ms: times.p50, score100_p99_ms: times.p99, seeds: seeds.length }];
 
   note(`${split.dataset} dcn-v2: PyTorch …`);
+  const encoder = learner!.encoder;
   const files = [join(workDir, `${split.dataset}-dcn-train.csr`), join(workDir, `${split.dataset}-dcn-test.csr`)];
-  await writeCsr(files[0], await encodeAll(learner.encoder, read(split.train)), h.bits);
-  await writeCsr(files[1], await encodeAll(learner.encoder, read(split.test)), h.bits);
+  await writeCsr(files[0], await encodeAll(encoder, read(split.train)), h.bits);
+  await writeCsr(files[1], await encodeAll(encoder, read(split.test)), h.bits);
   const onnxPath = join(workDir, `${split.dataset}-dcn.onnx`);
-  const peer = await runPeer<PeerResult>('torch_dcn.py', ['train', ...files, ...peerArgs(h, opts.peerThreads ?? 2), '--onnx-out', onnxPath]);
-  rows.push({ dataset: split.dataset, model: 'dcn-v2', system: 'pytorch', auc: peer.auc, logloss: peer.logloss, train_s: peer.train_s, score100_ms: peer.score100_ms, score100_p99_ms: peer.score100_p99_ms, examples_per_s: peer.examples_per_s });
+  const peers: PeerResult[] = [];
+  for (const seed of seeds) {
+    // The last seed's model is exported: the ONNX row serves the same network PyTorch's last run trained.
+    const exportArgs = seed === seeds[seeds.length - 1] ? ['--onnx-out', onnxPath] : [];
+    peers.push(await runPeer<PeerResult>('torch_dcn.py', ['train', ...files, ...peerArgs(h, opts.peerThreads ?? 2), '--seed', String(seed), ...exportArgs]));
+  }
+  const last = peers[peers.length - 1];
+  rows.push({ dataset: split.dataset, model: 'dcn-v2', system: 'pytorch', ...summarize(peers), score100_ms: last.score100_ms, score100_p99_ms: last.score100_p99_ms, seeds: seeds.length });
+  note(`${split.dataset} dcn-v2: ${rows.map((r) => `${r.system} AUC ${r.auc.toFixed(4)} logloss ${r.logloss.toFixed(4)} train ${r.train_s.toFixed(1)} s`).join('; ')}`);
 
   note(`${split.dataset} dcn-v2: the PyTorch model through pctr's ONNX scorer …`);
   const fields = schema.fields.map((f) => f.name);
   const spec = parseOnnxSpec({
     format: 'pctr-onnx-spec/1',
     schema: { fields: schema.fields.map((f) => ({ name: f.name, kind: f.kind })) },
-    encoding: learner.encoder.spec,
+    encoding: encoder.spec,
     inputs: [{ name: 'ids', kind: 'tokens', fields }],
     output: { name: 'prob', kind: 'probability' },
   });
@@ -140,6 +171,7 @@ export async function runDeepZoo(split: ZooSplit, opts: DeepZooOptions = {}): Pr
   const viaOnnx = await evaluateModel(onnx, read(split.test));
   const onnxTimes = await scoreTimes((out) => onnx.predictAsync(candidates, out), candidates.n, repeats);
   await onnx.close();
+  note(`${split.dataset} dcn-v2: ONNX Runtime AUC ${viaOnnx.auc.toFixed(6)} vs PyTorch's (seed ${seeds[seeds.length - 1]}) ${last.auc.toFixed(6)}`);
   rows.push({ dataset: split.dataset, model: 'dcn-v2 (pytorch → onnx)', system: 'onnxruntime', auc: viaOnnx.auc, logloss: viaOnnx.logloss, train_s: NaN, score100_ms: onnxTimes.p50, score100_p99_ms: onnxTimes.p99, examples_per_s: NaN });
   return rows;
 }

@@ -234,6 +234,9 @@ async function runOnce(split: ZooSplit, seed: number, opts: GbdtZooOptions): Pro
     await writeMatrix(file('gbdtlr-lr.mat'), servedMatrix(trees, linearRows, width));
     await writeMatrix(file('gbdtlr-test.mat'), servedMatrix(trees, test, width));
     const args = ['gbdt-lr', file('gbdtlr-train.mat'), file('gbdtlr-valid.mat'), file('gbdtlr-lr.mat'), file('gbdtlr-test.mat')];
+    // As for the linear baseline (zoo/linear.ts): above SMALL_SPLIT_ROWS one liblinear fit with C = 1, the
+    // weakest regularization of the grid; the grid's five extra fits would take most of an hour there.
+    if (trainRows >= SMALL_SPLIT_ROWS) args.push('--lr-c', '1');
     if (learner.params.rawFeatures) {
       const spec = (learner.toArtifact().header.encoding as { lr: EncodingSpec }).lr;
       const encoder = new FeatureEncoder(schema, spec);

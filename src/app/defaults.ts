@@ -11,7 +11,9 @@
 import type { MarketOptionsInput } from '../sim/index.ts';
 
 export const SIM_DEFAULTS = {
-  speed: 60 as number | 'max',
+  // 240× real time: about 1,000 requests per wall second, so `npm start` shows the learner's first
+  // snapshots replacing the prior within a minute (a simulated hour and a half of traffic).
+  speed: 240 as number | 'max',
   requestRate: 4,
   k: 1,
   concurrency: 8,
@@ -30,6 +32,14 @@ export const SIM_DEFAULTS = {
  */
 export const DEFAULT_LEARNER_PARAMS: Readonly<Record<string, unknown>> = {
   crosses: 'user_id:ad_category,ctx_site:ad_category',
-  alpha: 0.3,
+  // Measured on the examples of a 300k-impression run, replayed progressively: AUC 0.717 at α 0.3,
+  // 0.730 at α 0.1 (a smaller step per coordinate; with ~200 impressions per user × category the
+  // larger one chases noise). Four bins per octave give the smoothed CTR aggregates tokens of
+  // their own, where log2 bins put every rate below 1 in one bin.
+  alpha: 0.1,
   l2: 0.1,
+  rateBins: 4,
+  // The request's features and the user's recent CTR per category. The other windowed counts and
+  // rates repeat what the ids already say, with noise: without them the same replay reaches 0.736.
+  fields: 'user_id,ad_id,campaign_id,ad_category,ctx_hour,ctx_device,ctx_site,user_category_ctr_*',
 };

@@ -21,7 +21,7 @@ import { dashboardApi, dashboardUi } from '../dashboard/index.ts';
 import { createEventLog, type EventLog } from '../events/index.ts';
 import { AggregateRunner, createOfflineStore, createOnlineStore, type AggregateProgress, type OnlineStore, type SinkProgress } from '../features/index.ts';
 import type { JoinStats } from '../join/index.ts';
-import { Monitor } from '../monitoring/index.ts';
+import { Monitor, aliasWebhookHook, webhookFromConfig } from '../monitoring/index.ts';
 import { createRegistry, type Registry } from '../registry/index.ts';
 import { buildApp, readiness, type GatewayPlugin } from '../serving/index.ts';
 import { TrainingService, type BatchParamsInput, type ContinuousStats } from '../training/index.ts';
@@ -42,6 +42,8 @@ export interface EmbeddedSystemOptions {
   readonly dashboard: boolean;
   readonly host: string;
   readonly port: number;
+  /** What the aggregates write through, around the online store (`--workers`: a store that also feeds the workers' replicas). */
+  readonly aggregatesStore?: (store: OnlineStore) => OnlineStore;
 }
 
 /** A snapshot of every part, for the terminal view and the final summary. */
@@ -82,14 +84,19 @@ export class EmbeddedSystem {
     const owned = <T extends { close(): Promise<unknown> }>(name: string, thing: T): T => (closers.unshift({ name, close: () => thing.close() }), thing);
     try {
       const log = owned('event log', await createEventLog(config.events, { logger }));
-      const registry = owned('registry', await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger }));
+      // Alias moves in this process (the pipeline's promotions, the admin routes' rollbacks) go out on
+      // the webhook (monitoring.webhookUrl); the monitor sends its alerts, and the learner thread its
+      // promotions, on webhooks of their own to the same URL.
+      const webhook = webhookFromConfig(config.monitoring, { logger });
+      if (webhook) owned('webhook', webhook);
+      const registry = owned('registry', await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger, ...(webhook ? { onAliasChange: aliasWebhookHook(webhook) } : {}) }));
       const store = owned('online store', createOnlineStore(config.features.onlineStore, { readTimeoutMs: config.features.onlineTimeoutMs }));
       const offline = owned('offline store', createOfflineStore(config.features.offlineStore));
       const training = owned('training', await TrainingService.open(config, { registry, offline, clock, logger }));
 
       const aggregates = new AggregateRunner({
         log,
-        store,
+        store: opts.aggregatesStore?.(store) ?? store,
         stateFile: join(config.dataDir, 'aggregate', 'state.bin'),
         // The memory store starts empty: every restored window is written to it again.
         resync: true,

@@ -10,6 +10,7 @@ import { createLogger, type Config, type Logger } from '../core/index.ts';
 import { createEventLog, type EventLog } from '../events/index.ts';
 import { OfflineSink, createOfflineStore } from '../features/index.ts';
 import { JoinWorker, joinWindowFromConfig, workerPartitions } from '../join/index.ts';
+import { aliasWebhookHook, webhookFromConfig } from '../monitoring/index.ts';
 import { TrainingService } from '../training/index.ts';
 
 export const PART_NAMES = ['join', 'sink', 'learner'] as const;
@@ -78,7 +79,9 @@ const OPENERS: Record<PartName, Opener> = {
   },
 
   async learner(s, log, logger) {
-    const training = await TrainingService.open(s.config, { logger });
+    // The learner's promotions go out on the webhook like the pipeline's (monitoring.webhookUrl).
+    const webhook = webhookFromConfig(s.config.monitoring, { logger });
+    const training = await TrainingService.open(s.config, { logger, ...(webhook ? { onAliasChange: aliasWebhookHook(webhook) } : {}) });
     const { learner, close } = await training.continuousLearner({ log, params: s.learnerParams });
     const done = learner.start();
     return {
@@ -87,6 +90,7 @@ const OPENERS: Record<PartName, Opener> = {
       stop: async () => {
         await close();
         await training.close();
+        await webhook?.close();
       },
     };
   },

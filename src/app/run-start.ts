@@ -4,6 +4,7 @@
  * simulator's impressions all served — followed by a graceful close and the summary.
  */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PctrError, createLogger, systemClock, type Config, type Logger } from '../core/index.ts';
 import type { MarketOptionsInput } from '../sim/index.ts';
 import { EmbeddedSystem } from './embedded-system.ts';
@@ -65,7 +66,30 @@ export function untilStopSignal(logger: Logger): Promise<string> {
   });
 }
 
+/**
+ * Where the run's logs go: the configured file, else, while the live view redraws a terminal, a
+ * file under the data dir (JSON lines on the same terminal would scroll the view away), else stderr.
+ */
+export function startLogFile(config: Config, out: TerminalOut): string | null {
+  if (config.logFile) return config.logFile;
+  return out.isTTY === true ? join(config.dataDir, 'pctr.log') : null;
+}
+
 export async function runStart(opts: StartOptions): Promise<RunSummary> {
+  const { config, out } = opts;
+  const logFile = startLogFile(config, out);
+  // Threads started from here on (the parts, training) inherit the variable and log to the same file.
+  const previousLogFile = process.env.PCTR_LOG_FILE;
+  if (logFile) process.env.PCTR_LOG_FILE = logFile;
+  try {
+    return await run(opts, logFile);
+  } finally {
+    if (previousLogFile === undefined) delete process.env.PCTR_LOG_FILE;
+    else process.env.PCTR_LOG_FILE = previousLogFile;
+  }
+}
+
+async function run(opts: StartOptions, logFile: string | null): Promise<RunSummary> {
   const { config, out } = opts;
   const logger = createLogger({ level: config.logLevel, name: 'start' });
   const startedAt = new Date();
@@ -103,7 +127,7 @@ export async function runStart(opts: StartOptions): Promise<RunSummary> {
         reportEveryMs: 500,
       });
     }
-    out.write(banner(opts, system.address, config));
+    out.write(banner(opts, system.address, config, logFile));
     const reason = await watch(opts, system, traffic, eventStart, clock);
     out.write(`stopping (${reason}): draining requests, checkpointing the join and aggregates…\n`);
     const report = (await traffic?.stop()) ?? null;
@@ -128,8 +152,9 @@ export async function runStart(opts: StartOptions): Promise<RunSummary> {
   }
 }
 
-function banner(opts: StartOptions, address: string, config: Config): string {
+function banner(opts: StartOptions, address: string, config: Config, logFile: string | null): string {
   const lines = [`pctr start: gateway ${address} (POST /v1/rank, /v1/events; /metrics, /docs/json), state in ${config.dataDir}`];
+  if (logFile) lines.push(`logs: ${logFile}`);
   if (opts.dashboard) lines.push(`dashboard: ${address}/dashboard/ (API key ${clientKey(config)})`);
   if (opts.sim) {
     const s = opts.sim;
@@ -143,7 +168,7 @@ function banner(opts: StartOptions, address: string, config: Config): string {
 }
 
 /** Draws the view until the run should end; resolves with why it ended. */
-async function watch(opts: StartOptions, system: EmbeddedSystem, traffic: SimTraffic | null, eventStart: number, clock: ClockRef): Promise<string> {
+export async function watch(opts: StartOptions, system: Pick<EmbeddedSystem, 'status'>, traffic: SimTraffic | null, eventStart: number, clock: ClockRef): Promise<string> {
   const view = new TerminalView(opts.out);
   const t0 = performance.now();
   let last = { at: t0, requests: 0 };

@@ -45,6 +45,7 @@ const ApiKeys = z.string().transform((v, ctx) => {
 export const SETTINGS = {
   dataDir: setting('PCTR_DATA_DIR', z.string().min(1), './.pctr', 'Directory for embedded state (event log, registry, artifacts, Parquet).'),
   logLevel: setting('PCTR_LOG_LEVEL', z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info', 'Log level (logs are JSON lines on stderr).'),
+  logFile: setting('PCTR_LOG_FILE', z.string(), '', 'Append logs to this file instead of stderr (empty = stderr; pctr start with its live view on a terminal logs to ${dataDir}/pctr.log).'),
   events: {
     url: setting('PCTR_EVENTS', url, 'file:${dataDir}/events', 'Event log backend: file:DIR (embedded) or redis://host:port[/db].'),
     partitions: setting('PCTR_EVENT_PARTITIONS', int(1, 1024), 8, 'Partitions per topic; an impression and its clicks share one (keyed by impressionId).'),
@@ -78,7 +79,7 @@ export const SETTINGS = {
     model: setting('PCTR_TRAIN_MODEL', z.string().min(1), 'ftrl', 'Learner used by the pipeline and the continuous learner.'),
     gateMinAucGain: setting('PCTR_GATE_MIN_AUC_GAIN', num(-1, 1), 0, 'Promote only if challenger AUC ≥ champion AUC + this.'),
     gateMaxLoglossRatio: setting('PCTR_GATE_MAX_LOGLOSS_RATIO', num(0, 10), 1.0, 'Promote only if challenger logloss ≤ champion logloss × this.'),
-    continuousEveryExamples: setting('PCTR_CONTINUOUS_EVERY', int(1), 20_000, 'Continuous learner: publish a candidate version every N labeled examples.'),
+    continuousEveryExamples: setting('PCTR_CONTINUOUS_EVERY', int(1), 5_000, 'Continuous learner: judge (and maybe publish) a snapshot every N labeled examples, on its progressive validation over the last max(N/2, 10000).'),
     continuousEveryMs: setting('PCTR_CONTINUOUS_INTERVAL', Duration, '0', 'Continuous learner: also publish on this wall interval (0 = off).'),
     runs: setting('PCTR_RUNS', z.string(), '', 'Pipeline run history: sqlite:FILE or postgres://…?schema=NAME (empty = the registry\'s PostgreSQL database, else sqlite:${dataDir}/runs.db).'),
     workDir: setting('PCTR_TRAINING_DIR', z.string().min(1), '${dataDir}/runs', 'Files of pipeline runs (data snapshots, artifacts); shared storage when workers run on several hosts.'),

@@ -42,6 +42,22 @@ export interface EncodedRecords {
 }
 
 /**
+ * Records that write their own values, for outputs assembled from pieces (the join's examples: the
+ * impression's bytes with a new head and the label appended). The backend gives record i room for
+ * `maxValueBytes(i)` bytes in its own write buffer and the record writes its UTF-8 value there, so
+ * the value is copied once, where it is framed, and never held as a whole elsewhere. Accepted as the
+ * records of a transactional commit's outputs; read during the commit only.
+ */
+export interface ValueWriters {
+  readonly length: number;
+  key(i: number): string;
+  /** Most bytes value i can take. */
+  maxValueBytes(i: number): number;
+  /** Write value i's bytes at `pos` (with `maxValueBytes(i)` of room); returns the position after it. */
+  writeValue(i: number, buf: Buffer, pos: number): number;
+}
+
+/**
  * Input records as bytes (`TransactionalConsumer.pollEncoded`): a Batch whose values stay undecoded in
  * buffers the batch owns, which the consumer may keep (a join holding pending impressions keeps
  * their bytes, not a string each). Keys are decoded.
@@ -108,7 +124,7 @@ export interface TransactionalCommit {
   /** Input consumed per input topic (as `Batch.nextOffsetsByTopic`); overrides `offsets` for the topics it names. */
   readonly offsetsByTopic?: ReadonlyMap<string, ReadonlyMap<number, number>>;
   /** Records produced by processing that input, per output topic (as text or as encoded bytes). */
-  readonly outputs: readonly { readonly topic: string; readonly records: readonly AppendRecord[] | EncodedRecords }[];
+  readonly outputs: readonly { readonly topic: string; readonly records: readonly AppendRecord[] | EncodedRecords | ValueWriters }[];
   /** New state per partition (only partitions whose state changed need be present). */
   readonly state: ReadonlyMap<number, string>;
 }

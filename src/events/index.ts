@@ -15,7 +15,7 @@ import { RedisEventLog, redisLogConfig, type RedisLogConfig } from './redis/redi
 export type * from './event-log.ts';
 export type { EventsSettings } from './common.ts';
 export { appendEvents, decodeEvent } from './event-codec.ts';
-export { RecordBuffer } from './record-buffer.ts';
+export { RecordBuffer, copyBytes } from './record-buffer.ts';
 export { FileEventLog, type FileLogConfig, type RecoveryReport } from './file/file-log.ts';
 export { RedisEventLog, type RedisLogConfig } from './redis/redis-log.ts';
 

@@ -27,6 +27,7 @@ export {
   ServedBatchWriter,
   assembleServedFeatures,
   entityRefs,
+  packVectors,
   type CandidateLike,
   type RankRequestLike,
   type RequestEntities,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REQUEST_FEATURES, RawBatchBuilder, type RawBatch } from '../core/index.ts';
+import { REQUEST_FEATURES, RawBatchBuilder, hashCategory, type RawBatch } from '../core/index.ts';
 import { DEFAULT_CTR_PRIOR, ENTITY_LAYOUTS, defaultFeatures, servedFeatureSchema } from './definitions.ts';
 import { MemoryOnlineStore } from './online-store/memory.ts';
 import { ServedBatchWriter, assembleServedFeatures, entityRefs, type RankRequestLike } from './served.ts';
@@ -50,6 +50,31 @@ describe('served features', () => {
     expect(Array.from(e.ad)).toEqual([1, 2, 1, 3]);
     expect(Array.from(e.campaign)).toEqual([4, 4, 4, 5]);
     expect(Array.from(e.userCategory)).toEqual([6, 7, 6, 6]);
+  });
+
+  it('deduplicates large requests like a Map would (hash collisions included), with each id\'s category hash', () => {
+    // 700 candidates from small pools of ids: many duplicates, and a 2048-slot table with collisions.
+    const big: RankRequestLike = {
+      userId: 'u9',
+      context: request.context,
+      candidates: Array.from({ length: 700 }, (_, i) => ({ adId: `a${(i * 7919) % 500}`, campaignId: `c${(i * 31) % 90}`, category: `k${(i * 13) % 40}` })),
+    };
+    const e = entityRefs(big);
+    const expected: { entity: string; key: string }[] = [{ entity: 'user', key: 'u9' }];
+    const index = (entity: string, key: string) => {
+      let at = expected.findIndex((r) => r.entity === entity && r.key === key);
+      if (at < 0) at = expected.push({ entity, key }) - 1;
+      return at;
+    };
+    const ad = big.candidates.map((c) => index('ad', c.adId));
+    const campaign = big.candidates.map((c) => index('campaign', c.campaignId));
+    const userCategory = big.candidates.map((c) => index('user_category', `u9|${c.category}`));
+    expect(e.refs).toEqual(expected);
+    expect(Array.from(e.ad)).toEqual(ad);
+    expect(Array.from(e.campaign)).toEqual(campaign);
+    expect(Array.from(e.userCategory)).toEqual(userCategory);
+    expect(Array.from(e.adCode)).toEqual(big.candidates.map((c) => hashCategory(c.adId)));
+    expect(Array.from(e.categoryCode)).toEqual(big.candidates.map((c) => hashCategory(c.category)));
   });
 
   it('writes into columns exactly what the logged record of each candidate holds', async () => {

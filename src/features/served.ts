@@ -40,34 +40,113 @@ export interface RequestEntities {
   readonly ad: Int32Array;
   readonly campaign: Int32Array;
   readonly userCategory: Int32Array;
+  /** Per candidate, `hashCategory` of its ad id, campaign id and category (the batch's columns). */
+  readonly adCode: Int32Array;
+  readonly campaignCode: Int32Array;
+  readonly categoryCode: Int32Array;
 }
 
-function dedup(refs: EntityRef[], entity: EntityType, keys: readonly string[], out: Int32Array): void {
-  const seen = new Map<string, number>();
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    let at = seen.get(key);
-    if (at === undefined) {
-      at = refs.length;
-      refs.push({ entity, key });
-      seen.set(key, at);
+/**
+ * Open-addressing table of the dedup (slot → ref index + 1; 0 = empty), keyed by the ids'
+ * category hashes, which the batch needs anyway: no Map and no second hash per id. Shared, as
+ * entityRefs never yields.
+ */
+let table = new Int32Array(1024);
+
+/**
+ * Deduplicate one id per candidate (`idOf(i)`, hashed `codes[i]`) into refs of `entity` appended
+ * from `refs[count]`; `out[i]` gets candidate i's ref. Returns the new ref count.
+ */
+function dedupIds(refs: EntityRef[], count: number, entity: EntityType, idOf: (i: number) => string, codes: Int32Array, out: Int32Array, mask: number): number {
+  table.fill(0, 0, mask + 1);
+  for (let i = 0; i < out.length; i++) {
+    const id = idOf(i);
+    for (let slot = codes[i] & mask; ; slot = (slot + 1) & mask) {
+      const at = table[slot];
+      if (at === 0) {
+        table[slot] = count + 1;
+        refs[count] = { entity, key: id };
+        out[i] = count++;
+        break;
+      }
+      // Slots hold refs of this entity type only (the table is cleared per type).
+      if (refs[at - 1].key === id) {
+        out[i] = at - 1;
+        break;
+      }
     }
-    out[i] = at;
   }
+  return count;
 }
 
 /** The entities one rank request reads: the user, each distinct ad, campaign and user×category. */
 export function entityRefs(request: RankRequestLike): RequestEntities {
   const n = request.candidates.length;
-  const refs: EntityRef[] = [{ entity: 'user', key: request.userId }];
-  const ad = new Int32Array(n);
-  const campaign = new Int32Array(n);
-  const userCategory = new Int32Array(n);
   const c = request.candidates;
-  dedup(refs, 'ad', c.map((x) => x.adId), ad);
-  dedup(refs, 'campaign', c.map((x) => x.campaignId), campaign);
-  dedup(refs, 'user_category', c.map((x) => userCategoryKey(request.userId, x.category)), userCategory);
-  return { refs, user: 0, ad, campaign, userCategory };
+  // Sized for the worst case (every id distinct) and cut to length at the end: no regrowth.
+  const refs = new Array<EntityRef>(1 + 3 * n);
+  refs[0] = { entity: 'user', key: request.userId };
+  let count = 1;
+  // One buffer for the six per-candidate arrays.
+  const all = new Int32Array(6 * n);
+  const ad = all.subarray(0, n);
+  const campaign = all.subarray(n, 2 * n);
+  const userCategory = all.subarray(2 * n, 3 * n);
+  const adCode = all.subarray(3 * n, 4 * n);
+  const campaignCode = all.subarray(4 * n, 5 * n);
+  const categoryCode = all.subarray(5 * n, 6 * n);
+  for (let i = 0; i < n; i++) {
+    adCode[i] = hashCategory(c[i].adId);
+    campaignCode[i] = hashCategory(c[i].campaignId);
+    categoryCode[i] = hashCategory(c[i].category);
+  }
+  let size = 1024;
+  while (size < 2 * n) size *= 2;
+  if (table.length < size) table = new Int32Array(size);
+  const mask = size - 1;
+  // One pass per entity type keeps the refs grouped by type, as RequestEntities documents.
+  count = dedupIds(refs, count, 'ad', (i) => c[i].adId, adCode, ad, mask);
+  count = dedupIds(refs, count, 'campaign', (i) => c[i].campaignId, campaignCode, campaign, mask);
+  // The user is the same for every candidate: user×category refs are distinct categories.
+  table.fill(0, 0, size);
+  for (let i = 0; i < n; i++) {
+    const category = c[i].category;
+    for (let slot = categoryCode[i] & mask; ; slot = (slot + 1) & mask) {
+      const at = table[slot];
+      if (at === 0) {
+        // The slot keeps the candidate that added the category (+ 1); its ref is the next one.
+        table[slot] = i + 1;
+        refs[count] = { entity: 'user_category', key: userCategoryKey(request.userId, category) };
+        userCategory[i] = count++;
+        break;
+      }
+      if (c[at - 1].category === category) {
+        userCategory[i] = userCategory[at - 1];
+        break;
+      }
+    }
+  }
+  refs.length = count;
+  return { refs, user: 0, ad, campaign, userCategory, adCode, campaignCode, categoryCode };
+}
+
+/**
+ * The aggregate values of `refs` as one float32 slab, the form `OnlineStore.getPacked` reads into:
+ * ref r's values in its entity's layout order (ENTITY_LAYOUTS) at `r * LAYOUT_WIDTH`, NaN where the
+ * store has no value. `vectors` null (the store failed) gives all NaN.
+ */
+export function packVectors(refs: readonly EntityRef[], vectors: readonly (FeatureVector | null)[] | null, out: Float32Array): void {
+  out.fill(NaN, 0, refs.length * LAYOUT_WIDTH);
+  if (vectors === null) return;
+  for (let r = 0; r < refs.length; r++) {
+    const v = vectors[r];
+    if (v === null) continue;
+    const names = ENTITY_LAYOUTS[refs[r].entity as EntityType];
+    for (let j = 0; j < LAYOUT_WIDTH; j++) {
+      const x = v[names[j]];
+      if (x !== undefined) out[r * LAYOUT_WIDTH + j] = x;
+    }
+  }
 }
 
 /**
@@ -122,6 +201,11 @@ export class ServedBatchWriter {
   private columns: (Int32Array | Float32Array)[];
   /** Aggregate values per ref, filled once per request: LAYOUT_WIDTH values per ref. */
   private slab = new Float32Array(0);
+  /** `write`'s packing of record vectors. */
+  private packed = new Float32Array(0);
+  /** The returned batch's column views, kept while requests have the same number of candidates. */
+  private views: (Int32Array | Float32Array)[] = [];
+  private viewsOf: (Int32Array | Float32Array)[] | null = null;
   private readonly defaults: Float32Array;
 
   constructor(opts: { capacity?: number; prior?: CtrPrior } = {}) {
@@ -135,13 +219,26 @@ export class ServedBatchWriter {
     });
   }
 
+  /** `writePacked` from what `OnlineStore.get(entities.refs)` returned (null = the store failed). */
   write(request: RankRequestLike, entities: RequestEntities, vectors: readonly (FeatureVector | null)[] | null): RawBatch {
+    if (vectors === null) return this.writePacked(request, entities, null);
+    const need = entities.refs.length * LAYOUT_WIDTH;
+    if (this.packed.length < need) this.packed = new Float32Array(need * 2);
+    packVectors(entities.refs, vectors, this.packed);
+    return this.writePacked(request, entities, this.packed);
+  }
+
+  /**
+   * The batch of a request from its refs' values packed as `packVectors` lays them out (NaN = no
+   * value: the entity's default), or null when the store failed (every aggregate is the default).
+   */
+  writePacked(request: RankRequestLike, entities: RequestEntities, packed: Float32Array | null): RawBatch {
     const n = request.candidates.length;
     if (n > this.capacity) {
       this.capacity = Math.max(n, this.capacity * 2);
       this.columns = this.allocate(this.capacity);
     }
-    this.fillSlab(entities, vectors);
+    this.fillSlab(entities, packed);
     const cols = this.columns;
     const user = hashCategory(request.userId);
     const hour = hashCategory(String(request.context.hour));
@@ -151,43 +248,44 @@ export class ServedBatchWriter {
     cols[COL.ctx_hour].fill(hour, 0, n);
     cols[COL.ctx_device].fill(device, 0, n);
     cols[COL.ctx_site].fill(site, 0, n);
-    const adCol = cols[COL.ad_id];
-    const campaignCol = cols[COL.campaign_id];
-    const categoryCol = cols[COL.ad_category];
-    for (let i = 0; i < n; i++) {
-      const cand = request.candidates[i];
-      adCol[i] = hashCategory(cand.adId);
-      campaignCol[i] = hashCategory(cand.campaignId);
-      categoryCol[i] = hashCategory(cand.category);
-      // Entity order here is ENTITY_TYPES order, which is the schema's aggregate column order.
-      let col = FIRST_AGGREGATE_COLUMN;
-      col = this.copyRef(cols, col, i, entities.user);
-      col = this.copyRef(cols, col, i, entities.ad[i]);
-      col = this.copyRef(cols, col, i, entities.campaign[i]);
-      this.copyRef(cols, col, i, entities.userCategory[i]);
-    }
-    return { n, schema: this.schema, columns: cols.map((c) => c.subarray(0, n)) };
-  }
-
-  private copyRef(cols: (Int32Array | Float32Array)[], col: number, row: number, ref: number): number {
+    cols[COL.ad_id].set(entities.adCode);
+    cols[COL.campaign_id].set(entities.campaignCode);
+    cols[COL.ad_category].set(entities.categoryCode);
+    // Entity order here is ENTITY_TYPES order, which is the schema's aggregate column order; the
+    // user's columns are one value for every row.
     const slab = this.slab;
-    const base = ref * LAYOUT_WIDTH;
-    for (let j = 0; j < LAYOUT_WIDTH; j++) cols[col + j][row] = slab[base + j];
-    return col + LAYOUT_WIDTH;
+    const userBase = entities.user * LAYOUT_WIDTH;
+    for (let j = 0; j < LAYOUT_WIDTH; j++) cols[FIRST_AGGREGATE_COLUMN + j].fill(slab[userBase + j], 0, n);
+    this.copyRefs(cols, FIRST_AGGREGATE_COLUMN + LAYOUT_WIDTH, entities.ad, n);
+    this.copyRefs(cols, FIRST_AGGREGATE_COLUMN + 2 * LAYOUT_WIDTH, entities.campaign, n);
+    this.copyRefs(cols, FIRST_AGGREGATE_COLUMN + 3 * LAYOUT_WIDTH, entities.userCategory, n);
+    if (this.viewsOf !== cols || this.views[0].length !== n) {
+      this.views = cols.map((c) => c.subarray(0, n));
+      this.viewsOf = cols;
+    }
+    return { n, schema: this.schema, columns: this.views };
   }
 
-  /** Decode each distinct ref's vector once (not once per candidate); missing → the prior. */
-  private fillSlab(entities: RequestEntities, vectors: readonly (FeatureVector | null)[] | null): void {
+  /** Column by column: each of an entity's LAYOUT_WIDTH columns gets its ref's value for every row. */
+  private copyRefs(cols: (Int32Array | Float32Array)[], first: number, refOf: Int32Array, n: number): void {
+    const slab = this.slab;
+    for (let j = 0; j < LAYOUT_WIDTH; j++) {
+      const col = cols[first + j];
+      for (let i = 0; i < n; i++) col[i] = slab[refOf[i] * LAYOUT_WIDTH + j];
+    }
+  }
+
+  /** Each distinct ref's values once (not once per candidate); no value → the entity's default. */
+  private fillSlab(entities: RequestEntities, packed: Float32Array | null): void {
     const refs = entities.refs;
     if (this.slab.length < refs.length * LAYOUT_WIDTH) this.slab = new Float32Array(refs.length * LAYOUT_WIDTH * 2);
     const slab = this.slab;
     for (let r = 0; r < refs.length; r++) {
-      const k = ENTITY_TYPES.indexOf(refs[r].entity as EntityType);
-      const names = ENTITY_LAYOUTS[ENTITY_TYPES[k]];
-      const v = vectors?.[r] ?? null;
+      const d = ENTITY_TYPES.indexOf(refs[r].entity as EntityType) * LAYOUT_WIDTH;
+      const at = r * LAYOUT_WIDTH;
       for (let j = 0; j < LAYOUT_WIDTH; j++) {
-        const x = v === null ? undefined : v[names[j]];
-        slab[r * LAYOUT_WIDTH + j] = x ?? this.defaults[k * LAYOUT_WIDTH + j];
+        const x = packed === null ? NaN : packed[at + j];
+        slab[at + j] = x === x ? x : this.defaults[d + j];
       }
     }
   }

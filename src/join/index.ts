@@ -10,6 +10,7 @@
  */
 export { JoinWorker, type JoinWorkerOptions, type RunOptions, type CommitReport } from './join-worker.ts';
 export { PartitionJoin, JoinOutput, END_OF_TIME, type JoinWindow, type JoinRecord } from './partition-join.ts';
+export { ExampleRecords } from './example-records.ts';
 export { COUNTER_NAMES, type JoinCounters, type PartitionState } from './join-state.ts';
 export type { JoinStats } from './join-stats.ts';
 export { readTs, exampleText, writeExample, type UnattributedClick, type UnattributedReason } from './record-text.ts';

@@ -8,6 +8,7 @@
 import { silentLogger, type Logger } from '../core/index.ts';
 import type { EncodedBatch, EventLog, RecordBuffer, TransactionalConsumer } from '../events/index.ts';
 import { ClickHold } from './click-hold.ts';
+import type { ExampleRecords } from './example-records.ts';
 import { restorePartitions } from './join-restore.ts';
 import { JOIN_TOPICS, type JoinTopics } from './options.ts';
 import { JoinOutput, type JoinRecord, type JoinWindow, type PartitionJoin } from './partition-join.ts';
@@ -40,7 +41,7 @@ export interface CommitReport {
   readonly durationMs: number;
   readonly stateBytes: number;
   /** The records committed; valid during the callback only (the buffers are reused). */
-  readonly examples: RecordBuffer;
+  readonly examples: ExampleRecords;
   readonly unattributed: RecordBuffer;
   readonly deadLetters: RecordBuffer;
 }

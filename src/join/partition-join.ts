@@ -14,13 +14,14 @@
  */
 import { RecordBuffer } from '../events/index.ts';
 import { EarlyClicks } from './early-clicks.ts';
+import { ExampleRecords } from './example-records.ts';
 import { CLOSED, ImpressionStore, POSITIVE } from './impression-store.ts';
 import { deltaDecode, deltaEncode, fromTime, toTime, zeroCounters, type JoinCounters, type PartitionState } from './join-state.ts';
 import { MinHeap } from './min-heap.ts';
 import { checkClick, checkImpression } from './record-check.ts';
 import type { JoinRecord } from './join-record.ts';
 export { textRecord, type JoinRecord } from './join-record.ts';
-import { deadLetterText, isImpressionBytes, readTsBytes, unattributedText, writeExample, type UnattributedReason } from './record-text.ts';
+import { deadLetterText, isImpressionBytes, readTsBytes, unattributedText, type UnattributedReason } from './record-text.ts';
 
 export interface JoinWindow {
   readonly attributionWindowMs: number;
@@ -35,7 +36,7 @@ function valueText(rec: JoinRecord): string {
 
 /** Records produced since the last checkpoint, per output topic, encoded as they are made. */
 export class JoinOutput {
-  readonly examples = new RecordBuffer(1 << 20, 4096);
+  readonly examples = new ExampleRecords(4096);
   readonly unattributed = new RecordBuffer(4096, 64);
   readonly deadLetters = new RecordBuffer(4096, 16);
 
@@ -55,8 +56,9 @@ export const END_OF_TIME = Number.MAX_SAFE_INTEGER;
 
 export class PartitionJoin {
   readonly counters: JoinCounters;
-  private readonly store = new ImpressionStore();
-  private readonly timers = new MinHeap();
+  // Sized for a partition's share of a busy worker (tens of thousands of impressions held), so they rarely grow.
+  private readonly store = new ImpressionStore(1 << 14);
+  private readonly timers = new MinHeap(1 << 13);
   private readonly early = new EarlyClicks();
   private readonly window: number;
   private readonly bound: number;
@@ -283,7 +285,7 @@ export class PartitionJoin {
 
   /** Emit the example of the impression `bytes[start, end)`. */
   private emit(key: string, bytes: Buffer, start: number, end: number, label: 0 | 1, clickTs: number | null, out: JoinOutput): void {
-    if (!writeExample(out.examples, key, bytes, start, end, label, clickTs)) {
+    if (!out.examples.add(key, bytes, start, end, label, clickTs)) {
       this.counters.invalid++;
       out.deadLetters.add(key, deadLetterText(this.topics.impressions, this.partition, -1, 'impression text cannot be labeled', bytes.toString('utf8', start, end)));
       return;

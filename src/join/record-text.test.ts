@@ -93,6 +93,12 @@ describe('exampleText', () => {
     expect(negative.clickTs).toBeNull();
   });
 
+  it('writes the click time exactly as JSON does, at every digit count', () => {
+    for (const clickTs of [0, 7, 10, 99_999_999, 100_000_000, 100_000_001, 1_704_067_200_072, 999_999_999_999_999, 123_456_789_012_345]) {
+      expect(exampleText(JSON.stringify(impression), 1, clickTs)).toBe(JSON.stringify({ ...impression, type: 'example', label: 1, clickTs }));
+    }
+  });
+
   it('falls back to parsing when the text is not in the compact shape', () => {
     const spaced = JSON.stringify(impression, null, 1);
     expect(isImpressionBytes(bytes(spaced), 0, Buffer.byteLength(spaced))).toBe(false);

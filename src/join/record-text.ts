@@ -7,7 +7,7 @@
  * the text is not in the common shape. The structural characters looked for are ASCII, and no byte
  * of a multi-byte UTF-8 character is ASCII, so scanning bytes finds exactly what scanning text would.
  */
-import type { RecordBuffer } from '../events/index.ts';
+import { copyBytes, type RecordBuffer } from '../events/index.ts';
 
 const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -25,8 +25,9 @@ const TS = ascii('ts":');
 const TYPE_IMPRESSION = ascii('type":"impression"');
 const IMPRESSION_HEAD = '{"type":"impression"';
 const IMPRESSION_HEAD_BYTES = ascii(IMPRESSION_HEAD);
-const EXAMPLE_HEAD = '{"type":"example"';
-const NEGATIVE_TAIL = ',"label":0,"clickTs":null}';
+const EXAMPLE_HEAD = ascii('{"type":"example"');
+const NEGATIVE_TAIL = ascii(',"label":0,"clickTs":null}');
+const POSITIVE_TAIL = ascii(',"label":1,"clickTs":');
 /** Room for the longest tail (`,"label":1,"clickTs":` and a 16-digit time). */
 const TAIL_BYTES = 48;
 
@@ -63,11 +64,11 @@ export function topLevelKeyIndex(b: Uint8Array, start: number, end: number, need
  * unescaped match counts when no object opens before it (the usual case: `type` and `ts` come before
  * `features`); otherwise an exact scan decides.
  */
-function keyIndex(b: Uint8Array, start: number, end: number, needle: Uint8Array): number {
+function keyIndex(b: Uint8Array, start: number, end: number, needle: Uint8Array, from = start + 1): number {
   const first = needle[0];
   const n = needle.length;
   let brace = false;
-  for (let i = start + 1; i + n <= end; i++) {
+  for (let i = from; i + n <= end; i++) {
     const c = b[i];
     if (c === OPEN_BRACE) brace = true;
     if (c !== first || b[i - 1] !== QUOTE || (i - 2 >= start && b[i - 2] === BACKSLASH) || !startsWith(b, i, end, needle)) continue;
@@ -85,7 +86,8 @@ function keyIndex(b: Uint8Array, start: number, end: number, needle: Uint8Array)
  * not a plain integer. Integers of up to 15 digits only, so the value is exact.
  */
 export function readTsBytes(b: Uint8Array, start: number, end: number): number {
-  const i = keyIndex(b, start, end, TS);
+  // An impression's head (no `ts` key, no nested object in it) need not be scanned.
+  const i = keyIndex(b, start, end, TS, startsWith(b, start, end, IMPRESSION_HEAD_BYTES) ? start + IMPRESSION_HEAD_BYTES.length : start + 1);
   if (i < 0) return NaN;
   let j = i + 1 + TS.length;
   while (j < end && b[j] === SPACE) j++;
@@ -143,19 +145,77 @@ export function writeExample(out: RecordBuffer, key: string, b: Buffer, start: n
  * `out.used` of the buffer `out.reserve` gives; returns where it ends, or -1 for any other shape.
  */
 function fastExample(b: Buffer, start: number, end: number, label: 0 | 1, clickTs: number | null, out: { readonly used: number; reserve(bytes: number): Buffer }): number {
+  const close = compactClose(b, start, end);
+  if (close < 0) return -1;
+  const buf = out.reserve(compactExampleBytes(start, close));
+  return writeCompactExample(b, start, close, label, clickTs, buf, out.used);
+}
+
+/**
+ * For an impression in the common shape (`{"type":"impression"…}`), the position of its closing
+ * brace; -1 for any other shape (which `exampleText` handles by parsing).
+ */
+export function compactClose(b: Uint8Array, start: number, end: number): number {
   if (!startsWith(b, start, end, IMPRESSION_HEAD_BYTES)) return -1;
   let close = end - 1;
   while (close > start && b[close] !== CLOSE_BRACE) close--;
-  const bodyStart = start + IMPRESSION_HEAD_BYTES.length;
-  if (close < bodyStart) return -1;
-  const buf = out.reserve(EXAMPLE_HEAD.length + (close - bodyStart) + TAIL_BYTES);
-  let p = out.used;
-  p += buf.write(EXAMPLE_HEAD, p, 'latin1');
-  p += b.copy(buf, p, bodyStart, close);
-  return p + buf.write(label === 1 ? `,"label":1,"clickTs":${clickTs}}` : NEGATIVE_TAIL, p, 'latin1');
+  return close < start + IMPRESSION_HEAD_BYTES.length ? -1 : close;
 }
 
-function slowExampleText(json: string, label: 0 | 1, clickTs: number | null): string | null {
+/** Most bytes the example of the compact impression `b[start, close]` takes. */
+export function compactExampleBytes(start: number, close: number): number {
+  return EXAMPLE_HEAD.length + (close - start - IMPRESSION_HEAD_BYTES.length) + TAIL_BYTES;
+}
+
+/**
+ * Write the example of the compact impression `b[start, close]` (see `compactClose`) at `dst[pos]`;
+ * returns the position after it. Constant pieces are copied as bytes and the click time written as
+ * digits: no string is encoded.
+ */
+export function writeCompactExample(b: Uint8Array, start: number, close: number, label: 0 | 1, clickTs: number | null, dst: Buffer, pos: number): number {
+  dst.set(EXAMPLE_HEAD, pos);
+  let p = copyBytes(b, start + IMPRESSION_HEAD_BYTES.length, close, dst, pos + EXAMPLE_HEAD.length);
+  if (label === 0) {
+    dst.set(NEGATIVE_TAIL, p);
+    return p + NEGATIVE_TAIL.length;
+  }
+  dst.set(POSITIVE_TAIL, p);
+  p += POSITIVE_TAIL.length;
+  p = Number.isSafeInteger(clickTs) && (clickTs as number) >= 0 ? writeDigits(dst, p, clickTs as number) : p + dst.write(String(clickTs), p, 'latin1');
+  dst[p] = CLOSE_BRACE;
+  return p + 1;
+}
+
+/**
+ * The decimal digits of a non-negative safe integer at `p`; returns the position after them. Split
+ * into two parts below 1e8, so every digit comes from int32 arithmetic (a double `%` is a C call).
+ */
+function writeDigits(buf: Buffer, p: number, v: number): number {
+  const hi = Math.floor(v / 1e8);
+  let lo = v - hi * 1e8;
+  if (hi === 0) return writeSmall(buf, p, lo);
+  p = writeSmall(buf, p, hi);
+  for (let k = p + 7; k >= p; k--) {
+    const q = (lo / 10) | 0;
+    buf[k] = 48 + lo - q * 10;
+    lo = q;
+  }
+  return p + 8;
+}
+
+/** Digits of an integer in [0, 1e8). */
+function writeSmall(buf: Buffer, p: number, v: number): number {
+  let digits = 1;
+  for (let x = v; x >= 10; x = (x / 10) | 0) digits++;
+  for (let k = p + digits - 1; k >= p; k--) {
+    const q = (v / 10) | 0;
+    buf[k] = 48 + v - q * 10;
+    v = q;
+  }
+  return p + digits;
+}
+
+export function slowExampleText(json: string, label: 0 | 1, clickTs: number | null): string | null {
   let obj: unknown;
   try {
     obj = JSON.parse(json);

@@ -5,7 +5,7 @@
  * (`degraded`, cleared by the next successful read), and counts reads, misses and failures.
  */
 import { errorMessage, isPctrError, silentLogger, type Logger } from '../core/index.ts';
-import type { EntityRef, FeatureVector, OnlineStore } from '../features/index.ts';
+import { ENTITY_LAYOUTS, ENTITY_TYPES, LAYOUT_WIDTH, canReadPacked, packVectors, type EntityRef, type FeatureVector, type OnlineStore, type PackedReader } from '../features/index.ts';
 import type { ServingMetrics } from './metrics.ts';
 
 export interface FeatureStoreStatus {
@@ -16,6 +16,8 @@ export interface FeatureStoreStatus {
 }
 
 export class FeatureReader {
+  /** The store, when it reads packed vectors in the served layouts (both backends, unless configured otherwise). */
+  private readonly packed: PackedReader | null;
   private failing = false;
   private failures = 0;
   private failuresInOutage = 0;
@@ -24,7 +26,9 @@ export class FeatureReader {
   constructor(
     private readonly store: OnlineStore,
     private readonly opts: { readonly metrics?: ServingMetrics; readonly logger?: Logger } = {},
-  ) {}
+  ) {
+    this.packed = canReadPacked(store) && servesLayouts(store) ? store : null;
+  }
 
   /** True while the store is failing (since the last failed read, until a read succeeds). */
   get degraded(): boolean {
@@ -47,6 +51,32 @@ export class FeatureReader {
     for (let i = 0; i < vectors.length; i++) if (vectors[i] === null) misses++;
     if (misses > 0) m?.featureMisses.inc(misses);
     return vectors;
+  }
+
+  /**
+   * The ranking path's read: the refs' values into `out` as `packVectors` lays them out (NaN = no
+   * value; `out` holds refs × LAYOUT_WIDTH floats), without a record per entity when the store
+   * reads packed. False when the store failed (serve defaults). Never throws.
+   */
+  async readPacked(refs: readonly EntityRef[], out: Float32Array): Promise<boolean> {
+    if (this.packed === null) {
+      const vectors = await this.read(refs);
+      if (vectors === null) return false;
+      packVectors(refs, vectors, out);
+      return true;
+    }
+    const m = this.opts.metrics;
+    m?.featureReads.inc();
+    let misses: number;
+    try {
+      misses = await this.packed.getPacked(refs, out, LAYOUT_WIDTH);
+    } catch (e) {
+      this.failed(e);
+      return false;
+    }
+    if (this.failing) this.recovered();
+    if (misses > 0) m?.featureMisses.inc(misses);
+    return true;
   }
 
   status(): FeatureStoreStatus {
@@ -73,5 +103,15 @@ export class FeatureReader {
     this.failing = false;
     this.failuresInOutage = 0;
     this.opts.metrics?.degraded.set(0);
+  }
+}
+
+/** True when the store packs every entity type in the served layout (a store configured with other layouts reads through `get`). */
+function servesLayouts(store: PackedReader): boolean {
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  try {
+    return ENTITY_TYPES.every((e) => same(store.layoutOf(e), ENTITY_LAYOUTS[e]));
+  } catch {
+    return false;
   }
 }

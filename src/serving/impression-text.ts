@@ -7,16 +7,7 @@
  * always are), and `type`/`ts` come first, the shape the join reads without parsing.
  */
 import type { RequestContext } from '../core/index.ts';
-import {
-  DEFAULT_CTR_PRIOR,
-  ENTITY_LAYOUTS,
-  ENTITY_TYPES,
-  defaultFeatures,
-  type CtrPrior,
-  type EntityType,
-  type FeatureVector,
-  type RequestEntities,
-} from '../features/index.ts';
+import { DEFAULT_CTR_PRIOR, ENTITY_LAYOUTS, ENTITY_TYPES, LAYOUT_WIDTH, defaultFeatures, type CtrPrior, type EntityType, type RequestEntities } from '../features/index.ts';
 
 export interface LoggedRequest {
   readonly userId: string;
@@ -40,34 +31,38 @@ export class ImpressionText {
   private generation = 0;
   private request: LoggedRequest | null = null;
   private entities: RequestEntities | null = null;
-  private vectors: readonly (FeatureVector | null)[] | null = null;
+  private packed: Float32Array | null = null;
   private head = '';
   private featureHead = '';
   private contextTail = '';
+  /** The pieces of an impression; odd places (and a few even ones) are filled per impression. */
+  private readonly parts: (string | number)[] = [
+    '{"type":"impression","impressionId":', '', '', '"adId":', '', ',"campaignId":', '', ',"bid":', 0, ',"position":', 0, ',"pCTR":', 0, ',"modelVersion":', '', '',
+    '"ad_id":', '', ',"campaign_id":', '', ',"ad_category":', '', ',', '', '', ',', '', ',', '', ',', '', '}}',
+  ];
+  /** The pieces of a fragment: `"name":` (after a comma but the first) and the value, per layout name. */
+  private readonly fragmentParts: (string | number)[] = [];
 
   constructor(prior: CtrPrior = DEFAULT_CTR_PRIOR) {
     const keys = {} as Record<EntityType, readonly string[]>;
     const defaults = {} as Record<EntityType, readonly number[]>;
     for (const e of ENTITY_TYPES) {
       const d = defaultFeatures(e, prior);
-      keys[e] = ENTITY_LAYOUTS[e].map((n) => `${JSON.stringify(n)}:`);
+      keys[e] = ENTITY_LAYOUTS[e].map((n, j) => `${j === 0 ? '' : ','}${JSON.stringify(n)}:`);
       defaults[e] = ENTITY_LAYOUTS[e].map((n) => d[n]);
     }
     this.keys = keys;
     this.defaults = defaults;
   }
 
-  /** Start a request's impressions; valid until the next `begin`. `vectors` null = the store failed. */
-  begin(
-    request: LoggedRequest,
-    requestId: string,
-    ts: number,
-    entities: RequestEntities,
-    vectors: readonly (FeatureVector | null)[] | null,
-  ): void {
+  /**
+   * Start a request's impressions; valid until the next `begin`. `packed` holds the refs' store
+   * values as `packVectors` lays them out (NaN = no value: the default), null when the store failed.
+   */
+  begin(request: LoggedRequest, requestId: string, ts: number, entities: RequestEntities, packed: Float32Array | null): void {
     this.request = request;
     this.entities = entities;
-    this.vectors = vectors;
+    this.packed = packed;
     // Stamps of 0 mean "never rendered", so the generation skips 0 when it wraps.
     this.generation = (this.generation + 1) | 0 || 1;
     if (this.stamps.length < entities.refs.length) this.stamps = new Int32Array(Math.max(entities.refs.length, this.stamps.length * 2));
@@ -84,12 +79,27 @@ export class ImpressionText {
     const e = this.entities!;
     const adId = JSON.stringify(c.adId);
     const campaignId = JSON.stringify(c.campaignId);
-    return (
-      `{"type":"impression","impressionId":${JSON.stringify(impressionId)}${this.head}"adId":${adId},"campaignId":${campaignId},"bid":${c.bid},` +
-      `"position":${position},"pCTR":${round9(pCTR)},"modelVersion":${modelVersionJson}${this.featureHead}` +
-      `"ad_id":${adId},"campaign_id":${campaignId},"ad_category":${JSON.stringify(c.category)},${this.contextTail}` +
-      `${this.fragment(e.user, 'user')},${this.fragment(e.ad[i], 'ad')},${this.fragment(e.campaign[i], 'campaign')},${this.fragment(e.userCategory[i], 'user_category')}}}`
-    );
+    // One join makes one flat string: no chain of partial strings for the GC, and the log encodes
+    // it without flattening it first.
+    const p = this.parts;
+    p[1] = JSON.stringify(impressionId);
+    p[2] = this.head;
+    p[4] = adId;
+    p[6] = campaignId;
+    p[8] = c.bid;
+    p[10] = position;
+    p[12] = round9(pCTR);
+    p[14] = modelVersionJson;
+    p[15] = this.featureHead;
+    p[17] = adId;
+    p[19] = campaignId;
+    p[21] = JSON.stringify(c.category);
+    p[23] = this.contextTail;
+    p[24] = this.fragment(e.user, 'user');
+    p[26] = this.fragment(e.ad[i], 'ad');
+    p[28] = this.fragment(e.campaign[i], 'campaign');
+    p[30] = this.fragment(e.userCategory[i], 'user_category');
+    return p.join('');
   }
 
   /** What the model not served gave the same ad (shadow mode). */
@@ -106,13 +116,15 @@ export class ImpressionText {
     if (this.stamps[ref] === this.generation) return this.fragments[ref];
     const keys = this.keys[entity];
     const defaults = this.defaults[entity];
-    const names = ENTITY_LAYOUTS[entity];
-    const v = this.vectors?.[ref] ?? null;
-    let s = '';
+    const packed = this.packed;
+    const p = this.fragmentParts;
+    p.length = 2 * keys.length;
     for (let j = 0; j < keys.length; j++) {
-      const x = v === null ? undefined : v[names[j]];
-      s += `${j === 0 ? '' : ','}${keys[j]}${x ?? defaults[j]}`;
+      const x = packed === null ? NaN : packed[ref * LAYOUT_WIDTH + j];
+      p[2 * j] = keys[j];
+      p[2 * j + 1] = x === x ? x : defaults[j];
     }
+    const s = p.join('');
     this.fragments[ref] = s;
     this.stamps[ref] = this.generation;
     return s;

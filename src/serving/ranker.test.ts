@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Impression, PctrError, ShadowScore, TOPICS, loadConfig, silentLogger, type RawBatch } from '../core/index.ts';
 import { createEventLog, type EventLog } from '../events/index.ts';
-import { MemoryOnlineStore, ServedBatchWriter, assembleServedFeatures, createOnlineStore, entityRefs } from '../features/index.ts';
+import { MemoryOnlineStore, ServedBatchWriter, assembleServedFeatures, createOnlineStore, entityRefs, type OnlineStore } from '../features/index.ts';
 import type { AsyncModel, Model } from '../models/index.ts';
 import { createRegistry, type Registry } from '../registry/index.ts';
 import type { MarketRequest } from '../sim/index.ts';
@@ -78,6 +78,14 @@ describe('Ranker', () => {
       });
       expect(new Set(result.ads.map((a) => a.impressionId)).size).toBe(result.ads.length);
     }
+  });
+
+  it('ranks the same through a store that has only get (no packed reads)', async () => {
+    const plain: OnlineStore = { get: (refs) => store.get(refs), put: (rows) => store.put(rows), close: async () => undefined };
+    const packed = new Ranker({ holder, features: new FeatureReader(store) });
+    const unpacked = new Ranker({ holder, features: new FeatureReader(plain) });
+    const strip = (r: Awaited<ReturnType<Ranker['rank']>>) => r.ads.map(({ adId, position, pCTR, eCPM }) => ({ adId, position, pCTR, eCPM }));
+    for (const request of requests) expect(strip(await unpacked.rank(request))).toEqual(strip(await packed.rank(request)));
   });
 
   it('drops candidates under the minimum pCTR', async () => {

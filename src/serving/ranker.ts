@@ -5,11 +5,13 @@
  *   calibrates) → eCPM = pCTR × bid → rules (minimum pCTR, one ad per campaign) and top-k
  *   → log each served ad as an impression (async, batched; never awaited).
  * The only await is the feature read (plus the score for an asynchronous model); there is no
- * per-candidate await or closure. Buffers come from a small pool: a request takes one after its
- * read and, for a synchronous model, returns it before yielding, so one set serves all requests.
+ * per-candidate await or closure. The store reads each request's entities into a float32 slab (no
+ * record per entity) from a pool of slabs, one per request in flight; the other buffers come from a
+ * small pool too: a request takes a set after its read and, for a synchronous model, returns it
+ * before yielding, so one set serves all requests.
  */
 import { IdGenerator, TOPICS, systemClock, type Clock, type RawBatch } from '../core/index.ts';
-import { DEFAULT_CTR_PRIOR, ServedBatchWriter, entityRefs, type CtrPrior } from '../features/index.ts';
+import { DEFAULT_CTR_PRIOR, LAYOUT_WIDTH, ServedBatchWriter, entityRefs, type CtrPrior } from '../features/index.ts';
 import type { FeatureReader } from './feature-reader.ts';
 import { ImpressionText, round9, type LoggedRequest } from './impression-text.ts';
 import type { ServingMetrics } from './metrics.ts';
@@ -91,6 +93,8 @@ export class Ranker {
   private readonly ids: IdGenerator;
   private readonly metrics: ServingMetrics | undefined;
   private readonly pool: Buffers[] = [];
+  /** Slabs the store reads into: LAYOUT_WIDTH values per ref, NaN where the store has none. */
+  private readonly slabs: Float32Array[] = [];
   private readonly topK = new TopKSelector();
 
   constructor(opts: RankerOptions) {
@@ -110,12 +114,15 @@ export class Ranker {
     const ts = request.ts ?? this.clock.now();
     const n = request.candidates.length;
     const entities = entityRefs(request);
-    const vectors = await this.features.read(entities.refs);
-    const route = this.holder.route(request.userId);
-    const buf = this.pool.pop() ?? new Buffers(this.prior);
+    let slab = this.slabs.pop() ?? new Float32Array(256 * LAYOUT_WIDTH);
+    if (slab.length < entities.refs.length * LAYOUT_WIDTH) slab = new Float32Array(entities.refs.length * LAYOUT_WIDTH * 2);
+    let buf: Buffers | undefined;
     try {
+      const packed = (await this.features.readPacked(entities.refs, slab)) ? slab : null;
+      const route = this.holder.route(request.userId);
+      buf = this.pool.pop() ?? new Buffers(this.prior);
       buf.ensure(n);
-      const batch = buf.writer.write(request, entities, vectors);
+      const batch = buf.writer.writePacked(request, entities, packed);
       const scoring = this.score(route.served, batch, buf.pCTR);
       if (scoring !== undefined) await scoring;
       if (route.shadow !== null) {
@@ -124,7 +131,7 @@ export class Ranker {
       }
       const count = this.order(request, entities.campaign, entities.refs.length, buf);
       const ads = this.serve(request, count, buf);
-      buf.text.begin(request, requestId, ts, entities, vectors);
+      buf.text.begin(request, requestId, ts, entities, packed);
       this.logServed(requestId, ts, ads, route.served, route.shadow, buf);
       const m = this.metrics;
       if (m !== undefined) {
@@ -132,10 +139,11 @@ export class Ranker {
         if (count > 0) m.impressionsServed.inc({ model_version: route.served.label }, count);
         m.rankDuration.observe((performance.now() - t0) / 1000);
       }
-      const result: RankResult = { requestId, modelVersion: route.served.label, ads, degraded: vectors === null };
+      const result: RankResult = { requestId, modelVersion: route.served.label, ads, degraded: packed === null };
       return route.shadow === null ? result : { ...result, shadowModelVersion: route.shadow.label };
     } finally {
-      this.pool.push(buf);
+      if (buf !== undefined) this.pool.push(buf);
+      this.slabs.push(slab);
     }
   }
 

@@ -182,6 +182,8 @@ export class TrainingService {
       params: opts.params,
       everyExamples: t.continuousEveryExamples,
       everyMs: t.continuousEveryMs,
+      // Frequent judgements still need enough clicks in the window for AUC and logloss to mean something.
+      window: Math.max(10_000, Math.ceil(t.continuousEveryExamples / 2)),
       // Learn each example once its window has closed, in impression order (see ContinuousLearner).
       holdMs: this.config.join.attributionWindowMs,
       gate: { minAucGain: t.gateMinAucGain, maxLoglossRatio: t.gateMaxLoglossRatio },

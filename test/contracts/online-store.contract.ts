@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isPctrError } from '../../src/core/index.ts';
 import { ENTITY_LAYOUTS, defaultFeatures, type EntityType } from '../../src/features/definitions.ts';
-import type { EntityRef, FeatureRow, FeatureVector, OnlineStore } from '../../src/features/online-store/index.ts';
+import { canReadPacked, type EntityRef, type FeatureRow, type FeatureVector, type OnlineStore } from '../../src/features/online-store/index.ts';
 
 export interface OnlineStoreBackend {
   /** A fresh, empty store (its own key space); entries expire after `ttlMs` when given. */
@@ -123,6 +123,36 @@ export function onlineStoreContract(name: string, backend: OnlineStoreBackend): 
       await expect(store.put(bad)).rejects.toSatisfy((e) => isPctrError(e, 'PCTR_VALIDATION') && /ad_bogus/.test((e as Error).message));
       expect(await store.get([{ entity: 'ad', key: 'ok' }])).toEqual([null]);
       await expect(store.get([{ entity: 'planet', key: 'x' }])).rejects.toSatisfy((e) => isPctrError(e, 'PCTR_VALIDATION') && /planet/.test((e as Error).message));
+    });
+
+    it('reads packed exactly what get reads (layout order, NaN for no value, unknown refs counted)', async () => {
+      const store = await create();
+      expect(canReadPacked(store)).toBe(true);
+      if (!canReadPacked(store)) return;
+      await store.put([
+        row('user', 'u1', vectorFor('user', 1)),
+        row('ad', 'a1', vectorFor('ad', 2)),
+        row('campaign', 'c1', { campaign_imps_1h: 7, campaign_ctr_1h: 0.25 }),
+      ]);
+      const refs: EntityRef[] = [
+        { entity: 'ad', key: 'a1' },
+        { entity: 'user', key: 'nobody' },
+        { entity: 'campaign', key: 'c1' },
+        { entity: 'user', key: 'u1' },
+        { entity: 'user_category', key: 'u1|x' },
+      ];
+      const stride = 8;
+      const out = new Float32Array(refs.length * stride).fill(-1);
+      expect(await store.getPacked(refs, out, stride)).toBe(2);
+      const vectors = await store.get(refs);
+      refs.forEach((ref, i) => {
+        const names = store.layoutOf(ref.entity);
+        expect(names).toEqual(ENTITY_LAYOUTS[ref.entity as EntityType]);
+        names.forEach((name, j) => expect(out[i * stride + j]).toBe(vectors[i]?.[name] ?? NaN));
+        // Past the layout's width the caller's slots are left alone.
+        for (let j = names.length; j < stride; j++) expect(out[i * stride + j]).toBe(-1);
+      });
+      await expect(store.getPacked([{ entity: 'planet', key: 'x' }], out, stride)).rejects.toSatisfy((e) => isPctrError(e, 'PCTR_VALIDATION'));
     });
 
     it('answers an empty get with an empty array', async () => {

@@ -199,4 +199,8 @@ export async function checkCrashRecovery(s: CrashScenario, expected: Expected): 
     onlyReference: ref.unattributed.filter((r) => !gotSide.has(r)).slice(0, 5),
   }).toEqual({ lengths: [ref.unattributed.length, ref.unattributed.length], onlyCrashed: [], onlyReference: [] });
   expect(got.unattributed.length).toBeGreaterThan(0);
+  process.stdout.write(
+    `join crash test: ${s.impressions} impressions, ${kills} SIGKILLs, ${got.examples.size} labels (${positives} positives), ` +
+      `${got.unattributed.length} unattributed clicks; lost 0, duplicated 0, differing from the uninterrupted run 0\n`,
+  );
 }

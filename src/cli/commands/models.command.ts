@@ -4,8 +4,9 @@
  * `registry.artifacts`, i.e. PCTR_REGISTRY / PCTR_ARTIFACTS).
  */
 import type { Command } from 'commander';
-import { PctrError, loadConfig } from '../../core/index.ts';
+import { PctrError, createLogger, loadConfig } from '../../core/index.ts';
 import { onnxArtifactFromFiles } from '../../models/index.ts';
+import { aliasWebhookHook, webhookFromConfig } from '../../monitoring/index.ts';
 import { createRegistry, parseModelRef, type AliasEvent, type ModelVersion, type Registry, type VersionRef } from '../../registry/index.ts';
 
 export interface ModelsCommandIo {
@@ -21,11 +22,15 @@ export function registerModelsCommand(program: Command, io: ModelsCommandIo = {}
   const emit = (opts: Json, data: unknown, human: () => string) => print(opts.json ? JSON.stringify(data, null, 2) : human());
   const withRegistry = async <T>(cmd: Command, fn: (r: Registry) => Promise<T>): Promise<T> => {
     const config = loadConfig({ env: io.env, file: cmd.optsWithGlobals().config as string | undefined });
-    const registry = await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts });
+    // Promotions and rollbacks made here go out on the monitoring webhook, as the gateway's do;
+    // closing it waits (briefly) for their delivery.
+    const webhook = webhookFromConfig(config.monitoring, { logger: createLogger({ level: config.logLevel, name: 'models' }) });
+    const registry = await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, ...(webhook ? { onAliasChange: aliasWebhookHook(webhook) } : {}) });
     try {
       return await fn(registry);
     } finally {
       await registry.close();
+      await webhook?.close();
     }
   };
 

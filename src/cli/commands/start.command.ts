@@ -3,7 +3,7 @@
  * the simulator through the real HTTP API (`--sim`, what `npm start` runs), optionally with N
  * gateway processes sharing the port (`--workers`).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig, parseDuration, type ConfigOverrides } from '../../core/index.ts';
 import { parseParamPairs } from '../../models/index.ts';
 import { DEFAULT_LEARNER_PARAMS, SIM_DEFAULTS, runCluster, runStart, type SimSettings } from '../../app/index.ts';
@@ -59,7 +59,10 @@ Examples:
 The simulator's market is small by default (${SIM_DEFAULTS.users} users, ${SIM_DEFAULTS.ads} ads) so that a model trained on a
 few hundred thousand impressions can come close to its oracle; --users and --ads make it bigger.
 One ad per request (--k 1) by default: at lower positions the simulator's users click less, which
-a pCTR computed before the ad is placed cannot know.`;
+a pCTR computed before the ad is placed cannot know.
+
+On a terminal the view redraws in place and the logs go to <data dir>/pctr.log (or PCTR_LOG_FILE);
+otherwise it prints a line every 5 s and the logs go to stderr.`;
 
 export function registerStartCommand(program: Command): void {
   program
@@ -86,7 +89,7 @@ export function registerStartCommand(program: Command): void {
     .option('--users <n>', 'sim: users in the market', int(1), SIM_DEFAULTS.users)
     .option('--ads <n>', 'sim: live ads in the market', int(1), SIM_DEFAULTS.ads)
     .option('--window <n>', 'sim: impressions in the served-vs-oracle window of the view and the summary', int(100), SIM_DEFAULTS.window)
-    .option('--train-every <duration>', 'event time between batch pipeline runs (0 = only on training.cron)', duration, SIM_DEFAULTS.trainEveryMs)
+    .addOption(new Option('--train-every <duration>', 'event time between batch pipeline runs, e.g. 1h (0 = only on training.cron)').argParser(duration).default(SIM_DEFAULTS.trainEveryMs, '1h'))
     .option('--param <k=v>', `learner parameter of the continuous learner and the pipeline, repeatable (default ${Object.entries(DEFAULT_LEARNER_PARAMS).map(([k, v]) => `${k}=${String(v)}`).join(' ')})`, collect)
     .option('--no-dashboard', 'no monitor and no dashboard (less work per request)')
     .addHelpText('after', EXAMPLES)

@@ -20,7 +20,7 @@ describe('crc32', () => {
 
   it('covers exactly the requested range of a larger buffer, at every length and alignment', () => {
     const buf = randomBytes(4096);
-    for (let len = 0; len < 80; len++) {
+    for (let len = 0; len < 260; len += len < 80 ? 1 : 7) {
       for (const start of [0, 1, 3, 7, 100]) expect(crc32(buf, start, start + len)).toBe(reference(buf.subarray(start, start + len)));
     }
     expect(crc32(buf, 5, 4001)).toBe(reference(buf.subarray(5, 4001)));

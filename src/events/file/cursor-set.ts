@@ -4,7 +4,7 @@
  * process wakes it, or checks the files every few milliseconds for writers in other processes.
  */
 import type { Batch, LogRecord } from '../event-log.ts';
-import { ReadBatch } from '../read-batch.ts';
+import { ReadBatch, expectedRecords } from '../read-batch.ts';
 import { BytesSink, type FrameSink, type PartitionCursor, RecordSink } from './cursor.ts';
 import { FileWindow } from './segment-io.ts';
 
@@ -21,6 +21,8 @@ export class CursorSet {
   private wakeWaiter: (() => void) | null = null;
   private closed = false;
   private checkEveryMs = FOREIGN_CHECK_MIN_MS;
+  /** Records the last `pollEncoded` returned (sizes the next batch). */
+  private lastPolled = 0;
   private readonly before: number[];
 
   constructor(
@@ -38,8 +40,9 @@ export class CursorSet {
 
   /** `poll` into an EncodedBatch: values stay in the window buffers, which the batch keeps. */
   async pollEncoded(max: number, waitMs: number): Promise<ReadBatch> {
-    const batch = new ReadBatch(max);
+    const batch = new ReadBatch(expectedRecords(this.lastPolled, max));
     batch.setNext(await this.fill(max, waitMs, new BytesSink(batch)), this.firstTopic);
+    this.lastPolled = batch.length;
     return batch;
   }
 
@@ -51,6 +54,10 @@ export class CursorSet {
 
   /** Read up to `max` records into `out`, waiting up to `waitMs` for the first; returns the next offsets by topic. */
   private async fill(max: number, waitMs: number, out: FrameSink): Promise<Map<string, Map<number, number>>> {
+    // Reads are synchronous. Deferring this one to the caller's next await means a caller that polls
+    // ahead (the join asks for batch k+1 before it joins batch k) reads after it has used batch k,
+    // whose bytes are then still in the CPU cache; read first, they would be evicted by the new ones.
+    await Promise.resolve();
     const deadline = Date.now() + Math.max(0, waitMs);
     for (;;) {
       if (this.closed) return new Map();

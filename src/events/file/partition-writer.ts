@@ -39,6 +39,7 @@ interface Job {
 }
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
+const INITIAL_SCRATCH_BYTES = 64 * 1024;
 
 export class PartitionWriter {
   /** Base offsets of the segments, ascending; the last is the active one. */
@@ -53,7 +54,7 @@ export class PartitionWriter {
   private queue: Job[] = [];
   private flushing: Promise<void> | null = null;
   private dirty = false;
-  private scratch = Buffer.allocUnsafe(CHUNK_BYTES);
+  private scratch = Buffer.allocUnsafe(INITIAL_SCRATCH_BYTES);
   private closed = false;
   private syncing: Promise<void> | null = null;
 
@@ -163,7 +164,9 @@ export class PartitionWriter {
       for (let k = 0; k < count; k++) {
         const i = idx === null ? start + k : idx[start + k];
         const need = maxFrameBytes(src, i);
-        if (pos + need > this.scratch.length) {
+        if (pos + need > this.scratch.length && pos + need <= CHUNK_BYTES) {
+          this.growScratch(pos, pos + need);
+        } else if (pos + need > this.scratch.length) {
           if (pos > 0) await this.writeChunk(pos, frames);
           pos = frames = 0;
           if (need > this.scratch.length) this.scratch = Buffer.allocUnsafe(need);
@@ -186,6 +189,13 @@ export class PartitionWriter {
       }
     }
     if (pos > 0) await this.writeChunk(pos, frames);
+  }
+
+  /** A larger scratch buffer keeping its first `keep` bytes: writers start small (most partitions of side topics see little). */
+  private growScratch(keep: number, need: number): void {
+    const grown = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(need, 8 * this.scratch.length)));
+    this.scratch.copy(grown, 0, 0, keep);
+    this.scratch = grown;
   }
 
   private async writeChunk(len: number, frames: number): Promise<void> {

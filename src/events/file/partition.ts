@@ -3,7 +3,7 @@
  * segments, the consumers waiting for new records, its writer when this instance writes it, and the
  * read-committed marker of transactional output (`txn.json`: owner id and committed end offset).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isErrno } from './fs-util.ts';
 import { SparseIndex } from './segment-io.ts';
@@ -72,6 +72,8 @@ export class Partition {
   readMarker(): TxMarker | null {
     const w = this.writer;
     if (w) return w.txOwner === null ? null : { owner: w.txOwner, end: w.committedEnd };
+    // Most partitions never have a marker; a failed read would cost an exception on every tail read.
+    if (!existsSync(this.markerPath)) return null;
     let text: string;
     try {
       text = readFileSync(this.markerPath, 'utf8');

@@ -10,7 +10,7 @@
 import { PctrError } from '../../core/index.ts';
 import { groupOutputs } from '../common.ts';
 import type { Batch, Checkpoint, EncodedBatch, LogRecord, TransactionalCommit, TransactionalConsumer } from '../event-log.ts';
-import { ReadBatch } from '../read-batch.ts';
+import { ReadBatch, expectedRecords } from '../read-batch.ts';
 import { recordSource } from '../record-buffer.ts';
 import type { RedisLogContext } from './redis-context.ts';
 import { BytesEntries, type EntrySink, RecordEntries, afterId, readEntries, redisError, writeXadds } from './redis-io.ts';
@@ -37,6 +37,8 @@ export class RedisTransactional implements TransactionalConsumer {
   private restored = false;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Records the last `pollEncoded` returned (sizes the next batch). */
+  private lastPolled = 0;
 
   constructor(
     private readonly ctx: RedisLogContext,
@@ -104,8 +106,9 @@ export class RedisTransactional implements TransactionalConsumer {
   }
 
   async pollEncoded(max: number, waitMs: number): Promise<EncodedBatch> {
-    const batch = new ReadBatch(max);
+    const batch = new ReadBatch(expectedRecords(this.lastPolled, max));
     batch.setNext(await this.read(max, waitMs, new BytesEntries(batch), true), this.topics[0]);
+    this.lastPolled = batch.length;
     return batch;
   }
 

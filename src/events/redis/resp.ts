@@ -6,6 +6,7 @@
  * the caller asks for. A general client (ioredis) spends several µs per command on objects and
  * promises; these loops spend well under one.
  */
+import { decodeText } from '../read-batch.ts';
 import type { RecordSource } from '../record-buffer.ts';
 
 const CR = 13;
@@ -239,7 +240,7 @@ export class RespReader {
   bulk(): string | null {
     const n = this.head(DOLLAR);
     if (n < 0) return null;
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    const s = decodeText(this.buf, this.pos, this.pos + n);
     this.pos += n + 2;
     return s;
   }

@@ -64,6 +64,17 @@ export class Layout {
     return buf;
   }
 
+  /**
+   * The values in `buf` into `out[at …]` in layout order (NaN for absent ones); false, leaving `out`
+   * untouched, when it was written with another format or layout.
+   */
+  decodeInto(buf: Buffer, out: Float32Array, at: number): boolean {
+    const n = this.names.length;
+    if (buf.length !== HEADER_BYTES + 4 * n || buf[0] !== PACKED_FORMAT || buf.readUInt32LE(4) !== this.hash) return false;
+    for (let i = 0; i < n; i++) out[at + i] = buf.readFloatLE(HEADER_BYTES + 4 * i);
+    return true;
+  }
+
   /** The vector in `buf`, or null when it was written with another format or layout. */
   decode(buf: Buffer): FeatureVector | null {
     const n = this.names.length;

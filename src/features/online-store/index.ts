@@ -7,7 +7,7 @@ import { DEFAULT_MEMORY_CONFIG, MemoryOnlineStore, type MemoryOnlineStoreConfig 
 import { RedisOnlineStore, parseRedisStoreUrl, type RedisOnlineStoreConfig } from './redis.ts';
 import type { OnlineStore } from './online-store.ts';
 
-export type { EntityRef, FeatureRow, FeatureVector, OnlineStore } from './online-store.ts';
+export { canReadPacked, type EntityRef, type FeatureRow, type FeatureVector, type OnlineStore, type PackedReader } from './online-store.ts';
 export { Layout, LayoutSet, PACKED_FORMAT, type EntityLayouts } from './codec.ts';
 export { MemoryOnlineStore, type MemoryOnlineStoreConfig } from './memory.ts';
 export { RedisOnlineStore, REDIS_STORE_DEFAULTS, parseRedisStoreUrl, type RedisOnlineStoreConfig } from './redis.ts';

@@ -5,7 +5,7 @@
  */
 import type { EntityLayouts } from './codec.ts';
 import { LayoutSet, type Layout } from './codec.ts';
-import type { EntityRef, FeatureRow, FeatureVector, OnlineStore } from './online-store.ts';
+import type { EntityRef, FeatureRow, FeatureVector, OnlineStore, PackedReader } from './online-store.ts';
 
 export interface MemoryOnlineStoreConfig {
   readonly type: 'memory';
@@ -63,7 +63,7 @@ class Slab {
   }
 }
 
-export class MemoryOnlineStore implements OnlineStore {
+export class MemoryOnlineStore implements OnlineStore, PackedReader {
   private readonly layouts: LayoutSet;
   private readonly slabs = new Map<string, Slab>();
   private readonly ttlMs: number;
@@ -87,6 +87,29 @@ export class MemoryOnlineStore implements OnlineStore {
       out[i] = slab.layout.unpack(slab.values, slot * slab.layout.names.length);
     }
     return out;
+  }
+
+  async getPacked(refs: readonly EntityRef[], out: Float32Array, stride: number): Promise<number> {
+    const now = this.ttlMs > 0 ? Date.now() : 0;
+    let missing = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const slab = this.slab(refs[i].entity);
+      const slot = slab.index.get(refs[i].key);
+      const w = slab.layout.names.length;
+      const at = i * stride;
+      if (slot === undefined || (this.ttlMs > 0 && slab.expires[slot] <= now)) {
+        out.fill(NaN, at, at + w);
+        missing++;
+        continue;
+      }
+      const values = slab.values;
+      for (let j = 0, from = slot * w; j < w; j++) out[at + j] = values[from + j];
+    }
+    return missing;
+  }
+
+  layoutOf(entity: string): readonly string[] {
+    return this.layouts.get(entity).names;
   }
 
   async put(rows: readonly FeatureRow[]): Promise<void> {

@@ -33,3 +33,22 @@ export interface OnlineStore {
   put(rows: readonly FeatureRow[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * A capability of stores that keep vectors packed (both backends): `getPacked` is `get` without a
+ * record per entity, for the ranking path (a request reads ~250 entities). It writes ref i's values
+ * in its entity's layout order (`layoutOf`) to `out[i * stride …]`, NaN where `get` would have no
+ * value (unknown or expired entity, or a name left out of its put), and resolves with the number of
+ * unknown or expired refs. `out` must hold `refs.length * stride` floats; stride ≥ every layout's
+ * width. Same failures as `get`; on failure `out` may be partly written.
+ */
+export interface PackedReader {
+  getPacked(refs: readonly EntityRef[], out: Float32Array, stride: number): Promise<number>;
+  /** The feature names of an entity type, in the order `getPacked` writes them. */
+  layoutOf(entity: string): readonly string[];
+}
+
+export function canReadPacked(store: OnlineStore): store is OnlineStore & PackedReader {
+  const s = store as Partial<PackedReader>;
+  return typeof s.getPacked === 'function' && typeof s.layoutOf === 'function';
+}

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { PctrError, errorMessage, parseDuration } from '../../core/index.ts';
 import type { EntityLayouts } from './codec.ts';
 import { LayoutSet, type Layout } from './codec.ts';
-import type { EntityRef, FeatureRow, FeatureVector, OnlineStore } from './online-store.ts';
+import type { EntityRef, FeatureRow, FeatureVector, OnlineStore, PackedReader } from './online-store.ts';
 
 export interface RedisOnlineStoreConfig {
   readonly type: 'redis';
@@ -84,7 +84,7 @@ export function parseRedisStoreUrl(url: string, overrides: Partial<Omit<RedisOnl
   };
 }
 
-export class RedisOnlineStore implements OnlineStore {
+export class RedisOnlineStore implements OnlineStore, PackedReader {
   private readonly redis: Redis;
   private readonly layouts: LayoutSet;
   private readonly where: string;
@@ -133,6 +133,32 @@ export class RedisOnlineStore implements OnlineStore {
       out[i] = b === null ? null : layouts[i].decode(b);
     }
     return out;
+  }
+
+  async getPacked(refs: readonly EntityRef[], out: Float32Array, stride: number): Promise<number> {
+    if (refs.length === 0) return 0;
+    const layouts = new Array<Layout>(refs.length);
+    const keys = new Array<string>(refs.length);
+    const prefix = this.config.prefix;
+    for (let i = 0; i < refs.length; i++) {
+      layouts[i] = this.layouts.get(refs[i].entity);
+      keys[i] = `${prefix}:f:${refs[i].entity}:${refs[i].key}`;
+    }
+    const bufs = await this.call('get', this.config.readTimeoutMs, () => this.redis.mgetBuffer(keys));
+    let missing = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const layout = layouts[i];
+      const b = bufs[i];
+      if (b === null || !layout.decodeInto(b, out, i * stride)) {
+        out.fill(NaN, i * stride, i * stride + layout.names.length);
+        missing++;
+      }
+    }
+    return missing;
+  }
+
+  layoutOf(entity: string): readonly string[] {
+    return this.layouts.get(entity).names;
   }
 
   async put(rows: readonly FeatureRow[]): Promise<void> {

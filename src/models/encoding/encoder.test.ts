@@ -31,6 +31,12 @@ describe('log2 and quantile bins', () => {
     expect(log2Bin(NaN)).toBe(MISSING_BIN);
   });
 
+  it('with rateBins, gives rates in (0, 1) bins per octave of their own, leaving counts as they were', () => {
+    expect([0.03, 0.031, 0.05, 0.5, 0.99].map((v) => log2Bin(v, 4))).toEqual([-37, -37, -34, -21, -17]);
+    expect([0.03, 0.5].map((v) => log2Bin(v))).toEqual([0, 0]);
+    expect([-3, 0, 1, 1.5, 2, 1000].map((v) => log2Bin(v, 4))).toEqual([-3, 0, 1, 1, 3, 20]);
+  });
+
   it('fits distinct quantile boundaries and bins by them', () => {
     const b = quantileBoundaries(Float64Array.from({ length: 100 }, (_, i) => i), 4);
     expect(b).toEqual([25, 50, 75]);
@@ -91,6 +97,18 @@ describe('FeatureEncoder', () => {
     const partial: RawBatch = { n: 1, schema: { fields: [schema.fields[0]] }, columns: [Int32Array.of(1)] };
     expect(() => enc.encode(partial)).toThrow(/no field count/);
     expect(() => new FeatureEncoder(schema, spec({ crosses: 'ad:nope' }))).toThrow(/cross nope/);
+  });
+
+  it('reads only the fields the spec selects, by name or prefix, and leaves specs without them as they were', () => {
+    const enc = new FeatureEncoder(schema, spec({ fields: 'ad,si*', crosses: 'ad:site' }));
+    expect(enc.schema.fields.map((f) => f.name)).toEqual(['ad', 'site']);
+    expect(enc.width).toBe(4);
+    const a = enc.encode(batch([['a1', 3, 's1']]));
+    const t = rowTokens(a, 0);
+    expect(rowTokens(enc.encode(batch([['a1', 999, 's1']])), 0)).toEqual(t);
+    expect(spec()).not.toHaveProperty('fields');
+    expect(spec()).not.toHaveProperty('rateBins');
+    expect(() => new FeatureEncoder(schema, spec({ fields: 'nope' }))).toThrow(/select no field/);
   });
 
   it('bins numeric fields by fitted quantiles when asked', () => {

@@ -4,13 +4,14 @@
  * value code is the categorical hash (0 = missing, itself a token) or the numeric bin; declared
  * crosses hash two fields' codes together; a bias token ends every row. Field keys are hashes of
  * field names, so the encoding does not depend on column order. Token slots double as field ids
- * (schema fields, then crosses, then bias) for field-aware learners. Buffers are reused across
+ * (schema fields, then crosses, then bias) for field-aware learners. The spec's `fields` (when
+ * given) narrow the schema to the fields the model reads. Buffers are reused across
  * calls, so encoding allocates nothing once they have grown to the batch size.
  */
 import { fmix32, hashPair, hashString, mixH, PctrError } from '../../core/index.ts';
 import type { FeatureSchema, RawBatch } from '../../core/index.ts';
 import { log2Bin, quantileBin } from './bins.ts';
-import type { EncodingSpec } from './encoding-spec.ts';
+import { selectFields, type EncodingSpec } from './encoding-spec.ts';
 
 /** Sparse rows in CSR form. Views into the encoder's buffers: valid until its next encode call. */
 export interface EncodedBatch {
@@ -56,7 +57,11 @@ export class FeatureEncoder {
   };
 
   constructor(schema: FeatureSchema, spec: EncodingSpec) {
-    this.schema = schema;
+    // The encoder reads only the fields the spec selects; the rest of a batch's columns are ignored.
+    const fields = selectFields(schema.fields, spec.fields);
+    if (fields.length === 0) throw new PctrError('PCTR_VALIDATION', `fields ${spec.fields!.join(',')} select no field of the schema`);
+    this.schema = fields.length === schema.fields.length ? schema : { fields };
+    schema = this.schema;
     this.spec = spec;
     const names = schema.fields.map((f) => f.name);
     const fieldIndex = (name: string): number => {

@@ -23,6 +23,12 @@ const Crosses = z.union([
   }),
 ]);
 
+/** Field names separated by commas (`user_id,ad_id,ad_ctr_*`), or as a list; a trailing `*` matches a prefix. */
+const FieldList = z.union([
+  z.array(z.string().min(1)),
+  z.string().transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean)),
+]);
+
 /** Encoder parameters shared by every learner that hashes features. */
 export const EncodingParams = z.object({
   /** 2^bits hash buckets. */
@@ -37,6 +43,8 @@ export const EncodingParams = z.object({
    */
   rateBins: z.coerce.number().int().min(0).max(16).default(0),
   crosses: Crosses.default([]),
+  /** The schema fields the model reads (empty = all): a model may ignore served features that only add noise. */
+  fields: FieldList.default([]),
 });
 export type EncodingParams = z.output<typeof EncodingParams>;
 
@@ -48,10 +56,19 @@ export const EncodingSpec = z.strictObject({
   /** Absent in artifacts written before rate bins existed: 0. */
   rateBins: z.number().int().min(0).max(16).optional(),
   crosses: z.array(z.tuple([z.string(), z.string()])),
+  /** Fields (or `prefix*` patterns) of the schema the encoder reads; absent = all. */
+  fields: z.array(z.string()).optional(),
   /** Per numeric field name, sorted bin boundaries (numeric=quantile only). */
   boundaries: z.record(z.string(), z.array(z.number())).optional(),
 });
 export type EncodingSpec = z.output<typeof EncodingSpec>;
+
+/** The fields of `all` that `patterns` select (a trailing `*` matches a prefix), in schema order; all when none are given. */
+export function selectFields<F extends { readonly name: string }>(all: readonly F[], patterns: readonly string[] | undefined): F[] {
+  if (!patterns || patterns.length === 0) return [...all];
+  const match = (name: string) => patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+  return all.filter((f) => match(f.name));
+}
 
 export const ENCODING_PARAM_KEYS = Object.keys(EncodingParams.shape) as (keyof EncodingParams)[];
 
@@ -63,5 +80,6 @@ export function encodingSpecOf(p: EncodingParams): EncodingSpec {
     // Left out when 0, so the spec of a model without rate bins reads as before they existed.
     ...(p.rateBins > 0 ? { rateBins: p.rateBins } : {}),
     crosses: p.crosses.map(([a, b]) => [a, b]),
+    ...(p.fields.length > 0 ? { fields: [...p.fields] } : {}),
   };
 }

@@ -42,6 +42,11 @@ export class ProgressiveValidator {
     this.filled = Math.min(w, this.filled + n);
   }
 
+  /** The last `window` scores and labels, in ring order rather than time order (for fitting a calibration on them). */
+  recent(): { readonly scores: Float64Array; readonly labels: Uint8Array } {
+    return { scores: this.scores.subarray(0, this.filled), labels: this.labels.subarray(0, this.filled) };
+  }
+
   /** Metrics over the last `window` examples (AUC is NaN while they hold one class only). */
   windowMetrics(buckets = 10): Metrics {
     return evaluate(this.scores.subarray(0, this.filled), this.labels.subarray(0, this.filled), { buckets });

@@ -53,6 +53,29 @@ describe('continuous learner holding examples until their window closes', () => 
     expect(second.held).toBe(700 - second.examples);
   });
 
+  it('holds what the join has not finished labeling: positives wait for the negatives of their time', async () => {
+    learner = await ContinuousLearner.create({ log, registry, modelName: 'ctr', kind: 'ftrl', params: { bits: 16 }, everyExamples: 1_000_000, holdMs: 30 * MIN, pollMax: 100, pollWaitMs: 10 });
+    // The join's watermark is 20 minutes in: every label of [0, 20) min is out; of [20, 70) only the clicks.
+    const all = syntheticExamples({ n: 700, from: T0, to: T0 + 70 * MIN });
+    const isLate = (e: { ts: number }) => e.ts >= T0 + 20 * MIN;
+    const final = all.filter((e) => !isLate(e));
+    const clicks = all.filter((e) => isLate(e) && e.label === 1);
+    expect(clicks.length).toBeGreaterThan(5);
+    await appendEvents(log, TOPICS.examples, [...final, ...clicks]);
+    await drain(learner, final.length + clicks.length);
+    // The stream is 70 minutes in, yet nothing after the newest negative (20 min) is learned.
+    expect(learner.stats().examples).toBeLessThanOrEqual(final.length);
+    expect(learner.stats().examples).toBeGreaterThanOrEqual(final.length - 10);
+
+    // The watermark moves to 35 minutes: the negatives of [20, 35) arrive and release that span.
+    const negatives = all.filter((e) => isLate(e) && e.ts < T0 + 35 * MIN && e.label === 0);
+    await appendEvents(log, TOPICS.examples, negatives);
+    await drain(learner, final.length + clicks.length + negatives.length);
+    const released = all.filter((e) => e.ts < T0 + 35 * MIN).length;
+    expect(learner.stats().examples).toBeGreaterThanOrEqual(released - 10);
+    expect(learner.stats().examples).toBeLessThanOrEqual(released);
+  });
+
   it('learns on arrival without holdMs', async () => {
     learner = await ContinuousLearner.create({ log, registry, modelName: 'ctr', kind: 'ftrl', params: { bits: 16 }, everyExamples: 1_000_000, pollMax: 100, pollWaitMs: 10 });
     await appendEvents(log, TOPICS.examples, syntheticExamples({ n: 300, from: T0, to: T0 + 60 * MIN }));

@@ -5,7 +5,7 @@ import { tempDir } from '../../../test/helpers/services.ts';
 import { TOPICS, silentLogger } from '../../core/index.ts';
 import { appendEvents, createEventLog, type EventLog } from '../../events/index.ts';
 import { servedFeatureSchema } from '../../features/index.ts';
-import { createLearner, encodeArtifact } from '../../models/index.ts';
+import { createLearner, encodeArtifact, loadModel } from '../../models/index.ts';
 import { createRegistry, type Registry } from '../../registry/index.ts';
 import { createRunStore, type RunStore } from '../run-store/index.ts';
 import { ContinuousLearner, type ContinuousLearnerOptions } from './continuous-learner.ts';
@@ -74,6 +74,12 @@ describe('continuous learner', () => {
     const champion = await registry.get('ctr', '@champion');
     expect(champion).toMatchObject({ version: 2, parentVersion: v1, kind: 'ftrl', runId: s.lastDecision!.runId });
     expect(champion.description).toMatch(/^continuous learner, progressive validation: beats/);
+    // The snapshot carries a Platt calibration fitted on the window; the learner keeps scoring raw.
+    const snapshot = loadModel(await registry.loadArtifact(champion)) as unknown as { calibration: { method: string; platt?: { a: number; b: number } } };
+    expect(snapshot.calibration.method).toBe('platt');
+    expect(Number.isFinite(snapshot.calibration.platt!.a) && Number.isFinite(snapshot.calibration.platt!.b)).toBe(true);
+    expect(s.lastDecision!.learner.calibration).toBeGreaterThan(0.9);
+    expect(s.lastDecision!.learner.calibration).toBeLessThan(1.1);
     const [run] = await runs.listRuns({ pipeline: 'continuous' });
     expect(run).toMatchObject({ trigger: 'continuous', status: 'succeeded', gate: { promoted: true, version: 2, championVersion: 1 } });
   });

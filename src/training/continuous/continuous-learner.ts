@@ -14,12 +14,22 @@
  * Delayed feedback: the join emits a positive when its click arrives but a negative only when the
  * attribution window closes, so in arrival order the newest impressions look all-clicked. Learned
  * in that order, features that track time (the hour, an ad's recent counts) pass for click
- * signals and progressive validation rewards them. With `holdMs` (the attribution window) every
- * example waits until the stream has moved `holdMs` past its impression, so examples are scored
- * and learned in impression-time order, a window behind, each once its label is final. Held
- * examples are not checkpointed either: a restart drops them, as it drops the learner's state.
+ * signals, and progressive validation scores a slice's positives with an older model than its
+ * negatives. With `holdMs` (the attribution window) every example waits until its label is final:
+ * until the stream has moved `holdMs` past its impression *and* the join has emitted the negatives
+ * up to it (the newest negative read in each partition of the topic marks how far the join's
+ * watermark got there; a join that lags by minutes of event time would otherwise let the positives
+ * through first; a partition with no traffic holds the others back by at most another `holdMs`).
+ * Examples are then scored and learned in impression-time order, a window behind. Held examples
+ * are not checkpointed either: a restart drops them, as it drops the learner's state.
  * Each batch is one synchronous learning step of at most `pollMax` examples between awaits, so the
  * event loop (of `pctr start`, serving beside it) is never blocked for long.
+ *
+ * Calibration: a snapshot is published with a Platt calibration fitted on the progressive window
+ * (the learner's honest scores of recent examples), and judged with it. FTRL's regularization pulls
+ * scores toward the mean, and ads served for their high pCTR are the ones whose pCTR was too high
+ * (the winner's curse): both move the served mean away from the CTR unless corrected. The learner
+ * itself keeps learning and scoring uncalibrated.
  */
 import {
   PctrError,
@@ -32,7 +42,20 @@ import {
 } from '../../core/index.ts';
 import type { Consumer, EventLog, LogRecord } from '../../events/index.ts';
 import { servedFeatureSchema } from '../../features/index.ts';
-import { NO_CALIBRATION, ProgressiveValidator, createLearner, isLearnerKind, isOnlineLearner, loadModel, type OnlineLearner } from '../../models/index.ts';
+import {
+  Calibrator,
+  NO_CALIBRATION,
+  ProgressiveValidator,
+  createLearner,
+  evaluate,
+  fitPlatt,
+  isLearnerKind,
+  isOnlineLearner,
+  loadModel,
+  type CalibrationSpec,
+  type Metrics,
+  type OnlineLearner,
+} from '../../models/index.ts';
 import type { Registry } from '../../registry/index.ts';
 import { GateConfig } from '../gate.ts';
 import { codeVersion } from '../pipeline/code-version.ts';
@@ -43,6 +66,13 @@ import { decideAndPublish, type PublishDecision } from './publish.ts';
 
 /** The first `"ts":` of a labeled example's JSON is its impression time (clickTs has another name). */
 const TS_FIELD = /"ts":(\d+)/;
+const LABEL_FIELD = '"label":';
+
+/** Whether a labeled example's JSON says label 0 (its last `"label":`; no feature has that name). */
+function isNegative(value: string): boolean {
+  const at = value.lastIndexOf(LABEL_FIELD);
+  return at >= 0 && value.charCodeAt(at + LABEL_FIELD.length) === 48;
+}
 
 export interface ContinuousLearnerOptions {
   readonly log: EventLog;
@@ -113,6 +143,8 @@ export class ContinuousLearner {
   /** Polled examples not yet due (holdMs), with their event time, and the newest event time seen. */
   private held: { ts: number; record: LogRecord }[] = [];
   private newestTs = -Infinity;
+  /** Per partition of the examples topic, the impression time of the newest negative read: labels up to it are final there. */
+  private readonly negativesUpTo = new Map<number, number>();
 
   private constructor(
     opts: ContinuousLearnerOptions,
@@ -219,15 +251,21 @@ export class ContinuousLearner {
       const m = TS_FIELD.exec(record.value);
       const ts = m ? Number(m[1]) : -Infinity;
       if (ts > this.newestTs) this.newestTs = ts;
+      if (ts > (this.negativesUpTo.get(record.partition) ?? -Infinity) && isNegative(record.value)) this.negativesUpTo.set(record.partition, ts);
       this.held.push({ ts, record });
     }
-    const until = this.newestTs - holdMs;
+    let until = this.newestTs - holdMs;
+    // Until a partition's first negative nothing says how far its join got, so it does not hold the others back.
+    for (const ts of this.negativesUpTo.values()) until = Math.min(until, ts);
+    // Nor does one whose join stopped emitting (no impressions there) hold them back for ever.
+    until = Math.max(until, this.newestTs - 2 * holdMs);
     const due = this.held.filter((h) => h.ts <= until).sort((a, b) => a.ts - b.ts);
     if (due.length > 0) this.held = this.held.filter((h) => h.ts > until);
     return due.map((h) => h.record);
   }
 
   private async decide(): Promise<void> {
+    const { calibration, metrics } = this.calibratedWindow();
     const d = await decideAndPublish(
       {
         registry: this.opts.registry,
@@ -240,7 +278,8 @@ export class ContinuousLearner {
       },
       {
         learner: this.learner,
-        learnerWindow: this.learnerWindow.windowMetrics(),
+        calibration,
+        learnerWindow: metrics,
         servedWindow: this.servedWindow.windowMetrics(),
         examplesSeen: this.counters.examples,
         range: this.range,
@@ -256,6 +295,21 @@ export class ContinuousLearner {
       this.counters.published++;
       this.parentVersion = d.version;
     }
+  }
+
+  /**
+   * The Platt calibration of the learner's scores fitted on the progressive window, and the window's
+   * metrics with it applied; no calibration (and the raw metrics) while the window has too few
+   * clicks or the learner takes none.
+   */
+  private calibratedWindow(): { calibration: CalibrationSpec | null; metrics: Metrics } {
+    const raw = this.learnerWindow.windowMetrics();
+    const { scores, labels } = this.learnerWindow.recent();
+    if (!('setCalibration' in this.learner) || raw.positives < (this.opts.minPositives ?? 10) || raw.positives === raw.n) return { calibration: null, metrics: raw };
+    const calibration: CalibrationSpec = { method: 'platt', downsampleRate: 1, platt: fitPlatt(scores, labels) };
+    const calibrated = Float32Array.from(scores);
+    new Calibrator(calibration).apply(calibrated, calibrated.length);
+    return { calibration, metrics: evaluate(calibrated, labels) };
   }
 
   stats(): ContinuousStats {

@@ -6,7 +6,7 @@
  * Every decision is recorded as a one-step run (`continuous` pipeline) in the run store.
  */
 import { errorMessage, isPctrError, type Logger } from '../../core/index.ts';
-import { encodeArtifact, entropy, type Metrics, type OnlineLearner } from '../../models/index.ts';
+import { encodeArtifact, entropy, type Artifact, type CalibrationSpec, type Metrics, type OnlineLearner } from '../../models/index.ts';
 import type { ModelVersion, Registry } from '../../registry/index.ts';
 import { decideGate, type GateConfig, type GateReference } from '../gate.ts';
 import { summarize, type MetricsSummary } from '../pipeline/metrics-summary.ts';
@@ -28,6 +28,8 @@ export interface PublishContext {
 
 export interface PublishInput {
   readonly learner: OnlineLearner;
+  /** Post-hoc calibration the published snapshot carries (fitted on the window), or null for none. */
+  readonly calibration?: CalibrationSpec | null;
   readonly learnerWindow: Metrics;
   readonly servedWindow: Metrics;
   readonly examplesSeen: number;
@@ -80,7 +82,7 @@ async function register(ctx: PublishContext, input: PublishInput, runId: string,
   for (const [k, v] of Object.entries({ auc: w.auc, logloss: w.logloss, ne: w.ne, calibration: w.calibration, window_rows: w.n, served_auc: input.servedWindow.auc, served_logloss: input.servedWindow.logloss })) {
     if (Number.isFinite(v)) metrics[k] = v;
   }
-  const v = await ctx.registry.register(ctx.modelName, encodeArtifact(input.learner.toArtifact()), {
+  const v = await ctx.registry.register(ctx.modelName, encodeArtifact(snapshot(input.learner, input.calibration ?? null)), {
     kind: input.learner.kind,
     params: { ...input.params, continuous: true },
     metrics,
@@ -97,6 +99,25 @@ async function register(ctx: PublishContext, input: PublishInput, runId: string,
   } catch (e) {
     if (!isPctrError(e, 'PCTR_CONFLICT')) throw e;
     return { promoted: false, version: v.version, championVersion: current?.version ?? null, reason: `the champion moved during publication (${errorMessage(e)}); registered v${v.version} without promoting it` };
+  }
+}
+
+interface Calibratable {
+  readonly calibration: CalibrationSpec;
+  setCalibration(spec: CalibrationSpec): void;
+}
+
+const calibratable = (m: object): m is Calibratable => 'setCalibration' in m && 'calibration' in m;
+
+/** The learner's artifact with `calibration` in it; the learner keeps its own (it scores uncalibrated). */
+function snapshot(learner: OnlineLearner, calibration: CalibrationSpec | null): Artifact {
+  if (calibration === null || !calibratable(learner)) return learner.toArtifact();
+  const own = learner.calibration;
+  learner.setCalibration(calibration);
+  try {
+    return learner.toArtifact();
+  } finally {
+    learner.setCalibration(own);
   }
 }
 
