@@ -59,7 +59,9 @@ export class FeatureEncoder {
   constructor(schema: FeatureSchema, spec: EncodingSpec) {
     // The encoder reads only the fields the spec selects; the rest of a batch's columns are ignored.
     const fields = selectFields(schema.fields, spec.fields);
-    if (fields.length === 0) throw new PctrError('PCTR_VALIDATION', `fields ${spec.fields!.join(',')} select no field of the schema`);
+    if (fields.length === 0 && spec.fields !== undefined && spec.fields.length > 0) {
+      throw new PctrError('PCTR_VALIDATION', `fields ${spec.fields.join(',')} select no field of the schema`);
+    }
     this.schema = fields.length === schema.fields.length ? schema : { fields };
     schema = this.schema;
     this.spec = spec;
