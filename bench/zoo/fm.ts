@@ -199,7 +199,8 @@ export async function runFmZoo(split: ZooSplit, opts: FmZooOptions = {}): Promis
       seeds: seeds.length,
     });
 
-    note(`${split.dataset} ${model}: PyTorch …`);
+    const mine = rows[rows.length - 1];
+    note(`${split.dataset} ${model}: pctr AUC ${mine.auc.toFixed(4)} logloss ${mine.logloss.toFixed(4)} train ${mine.train_s.toFixed(1)} s, ${Math.round(mine.examples_per_s)} examples/s per core; PyTorch …`);
     const files = [join(workDir, `${split.dataset}-${model}-train.csr`), join(workDir, `${split.dataset}-${model}-test.csr`)];
     await writeCsr(files[0], train, h.bits);
     await writeCsr(files[1], await encodeAll(encoder, read(split.test)), h.bits);

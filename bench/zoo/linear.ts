@@ -74,7 +74,7 @@ export async function runLinearZoo(split: ZooSplit, opts: { workDir?: string; no
   const rows: LinearZooRow[] = [
     { dataset: split.dataset, model: 'lr', system: 'pctr', auc: test.auc, logloss: test.logloss, train_s: fit.wall, score100_ms: percentile(times, 0.5), examples_per_s: trainRows / fit.cpu },
   ];
-  note(`${split.dataset} lr: sklearn LogisticRegression …`);
+  note(`${split.dataset} lr: pctr AUC ${test.auc.toFixed(4)} logloss ${test.logloss.toFixed(4)} train ${fit.wall.toFixed(1)} s; sklearn LogisticRegression …`);
   const files = [join(workDir, `${split.dataset}-lr-train.csr`), join(workDir, `${split.dataset}-lr-test.csr`)];
   await writeCsr(files[0], await encodeAll(ftrl.encoder, read(split.train)), ftrl.encoder.spec.bits);
   await writeCsr(files[1], await encodeAll(ftrl.encoder, read(split.test)), ftrl.encoder.spec.bits);

@@ -5,7 +5,7 @@
  *
  *   primary → worker:  init (config, listen address, the replica's snapshot) · features (rows the
  *                      aggregates just wrote) · clock (event time) · drain (stop accepting, flush, exit)
- *   worker → primary:  listening (bound port) · stats (every STATS_EVERY_MS, and a last one on drain)
+ *   worker → primary:  ready (listening for init) · listening (bound port) · stats (every STATS_EVERY_MS, and a last one on drain)
  */
 import type { Config } from '../core/index.ts';
 import type { FeatureRow } from '../features/index.ts';
@@ -40,6 +40,11 @@ export interface Drain {
 
 export type ToWorker = WorkerInit | FeatureRows | ClockTick | Drain;
 
+/** The worker's module loaded and waits for its init (sent earlier, it could arrive before the listener). */
+export interface WorkerReady {
+  readonly type: 'pctr.ready';
+}
+
 export interface WorkerListening {
   readonly type: 'pctr.listening';
   readonly port: number;
@@ -60,7 +65,7 @@ export interface WorkerStats {
   readonly final: boolean;
 }
 
-export type FromWorker = WorkerListening | WorkerStats;
+export type FromWorker = WorkerReady | WorkerListening | WorkerStats;
 
 export function isMessage<T extends { readonly type: string }>(m: unknown, type: T['type']): m is T {
   return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type;

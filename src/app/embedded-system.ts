@@ -44,6 +44,8 @@ export interface EmbeddedSystemOptions {
   readonly port: number;
   /** What the aggregates write through, around the online store (`--workers`: a store that also feeds the workers' replicas). */
   readonly aggregatesStore?: (store: OnlineStore) => OnlineStore;
+  /** More routes on the gateway (`--workers`: the workers' summed metrics). */
+  readonly plugins?: readonly GatewayPlugin[];
 }
 
 /** A snapshot of every part, for the terminal view and the final summary. */
@@ -124,7 +126,7 @@ export class EmbeddedSystem {
         await training.schedule(config.training.cron, params);
       }
 
-      const plugins: GatewayPlugin[] = [];
+      const plugins: GatewayPlugin[] = [...(opts.plugins ?? [])];
       if (opts.dashboard) {
         const monitor = await Monitor.open({
           config,
@@ -133,7 +135,7 @@ export class EmbeddedSystem {
           runs: training.runs,
           clock,
           logger,
-          sources: { join: () => joinPart.stats() as JoinStats, aggregates: () => aggregates.progress(), continuous: () => learner.stats() as ContinuousStats },
+          sources: { join: () => joinPart.stats() as JoinStats | null, aggregates: () => aggregates.progress(), continuous: () => learner.stats() as ContinuousStats },
         });
         monitor.start();
         closers.unshift({ name: 'monitor', close: () => monitor.close() });

@@ -9,11 +9,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createLogger, errorMessage, type Clock, type Logger } from '../core/index.ts';
-import { MemoryOnlineStore, createOnlineStore, type OnlineStore } from '../features/index.ts';
-import { createRegistry, type Registry } from '../registry/index.ts';
+import { MemoryOnlineStore, createOnlineStore } from '../features/index.ts';
+import { createRegistry } from '../registry/index.ts';
 import { buildApp, readiness, type GatewayPlugin } from '../serving/index.ts';
 import { WORKER_STATS_EVERY_MS, isMessage, type ClockTick, type Drain, type FeatureRows, type FromWorker, type WorkerInit, type WorkerStats } from './cluster-messages.ts';
 import { IpcEventSink } from './ipc-sink.ts';
+import { registerWorkerMetrics } from './workers-metrics.route.ts';
 
 /** Event time as the primary last told it. */
 class MirroredClock implements Clock {
@@ -35,13 +36,18 @@ const send = (m: FromWorker): Promise<void> =>
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 
+// One listener from the start: messages that arrive before serve() takes them (the features rows
+// right after the init, maybe in the same read) wait in `early` instead of being lost.
+let deliver: ((m: unknown) => void) | null = null;
+const early: unknown[] = [];
+process.on('message', (m: unknown) => (deliver ? deliver(m) : early.push(m)));
 const init = await new Promise<WorkerInit>((resolve) => {
-  const first = (m: unknown) => {
+  deliver = (m) => {
     if (!isMessage<WorkerInit>(m, 'pctr.init')) return;
-    process.off('message', first);
+    deliver = null;
     resolve(m);
   };
-  process.on('message', first);
+  void send({ type: 'pctr.ready' });
 });
 const logger = createLogger({ level: init.config.logLevel, name: `gateway-${process.pid}` });
 await serve(init, logger).catch((e: unknown) => {
@@ -52,22 +58,32 @@ await serve(init, logger).catch((e: unknown) => {
 async function serve(init: WorkerInit, logger: Logger): Promise<void> {
   const { config } = init;
   const clock = new MirroredClock(init.now);
-  const sink = new IpcEventSink(process);
+  const sink = new IpcEventSink({ send: (m) => process.connected && process.send!(m), on: (event, listener) => process.on(event, listener) });
   const store = createOnlineStore(config.features.onlineStore, { readTimeoutMs: config.features.onlineTimeoutMs });
   const replica = store instanceof MemoryOnlineStore;
   // Rows that arrive while the snapshot is applied are applied after it, in order.
   let applying: Promise<unknown> = replica ? store.put(init.snapshot) : Promise.resolve();
-  process.on('message', (m: unknown) => {
+  let drained: () => void = () => undefined;
+  const drainRequested = new Promise<void>((resolve) => (drained = resolve));
+  deliver = (m) => {
     if (isMessage<ClockTick>(m, 'pctr.clock')) clock.current = Math.max(clock.current, m.now);
+    else if (isMessage<Drain>(m, 'pctr.drain')) drained();
     else if (replica && isMessage<FeatureRows>(m, 'pctr.features')) {
       const rows = m.rows;
       applying = applying.then(() => store.put(rows)).catch((e: unknown) => logger.error({ err: errorMessage(e) }, 'replica update failed'));
     }
-  });
+  };
+  for (const m of early.splice(0)) deliver(m);
   await applying;
   const registry = await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger });
   let rankRequests = 0;
+  const pid = String(process.pid);
+  // Which process answered (`x-pctr-worker: <pid>`), and how many rank requests this one served.
   const counting: GatewayPlugin = (app) => {
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('x-pctr-worker', pid);
+      done();
+    });
     app.addHook('onResponse', (request, _reply, done) => {
       if (request.routeOptions.url === '/v1/rank') rankRequests++;
       done();
@@ -81,6 +97,7 @@ async function serve(init: WorkerInit, logger: Logger): Promise<void> {
     await Promise.allSettled([registry.close(), store.close()]);
     throw e;
   }
+  registerWorkerMetrics(app.serving.metrics.registry);
   void send({ type: 'pctr.listening', port: (app.server.address() as { port: number }).port });
 
   const report = async (final: boolean): Promise<void> => {
@@ -112,16 +129,12 @@ async function serve(init: WorkerInit, logger: Logger): Promise<void> {
     sink.abandon('the gateway worker stopped');
     await Promise.allSettled([registry.close(), store.close()]);
   };
-  await new Promise<void>((resolve) => {
-    process.on('message', (m: unknown) => {
-      if (isMessage<Drain>(m, 'pctr.drain')) resolve();
-    });
-    // The primary went away without a drain: nobody is left to append to, stop at once.
-    process.once('disconnect', () => {
-      sink.abandon('the cluster primary disconnected');
-      resolve();
-    });
+  // The primary went away without a drain: nobody is left to append to, stop at once.
+  process.once('disconnect', () => {
+    sink.abandon('the cluster primary disconnected');
+    drained();
   });
+  await drainRequested;
   await drain(process.connected ? 'drain' : 'primary disconnected');
   logger.flush();
   process.exit(0);

@@ -8,7 +8,7 @@
 export { EmbeddedSystem, type EmbeddedSystemOptions, type SystemStatus } from './embedded-system.ts';
 export { PipelineTrigger, type PipelineTriggerOptions, type PipelineTriggerStats } from './pipeline-trigger.ts';
 export { runStart, clientKey, type SimSettings, type StartOptions } from './run-start.ts';
-export { runCluster, type ClusterOptions } from './cluster.ts';
+export { runCluster, type ClusterOptions, type ClusterSummary, type WorkerSummary } from './cluster.ts';
 export { SimTraffic, type TrafficReport, type TrafficSettings } from './sim-traffic.ts';
 export { ClockRef, SharedManualClock, clockOf, simClockSpec, type SimClockSpec } from './sim-clock.ts';
 export { TerminalView, renderLine, renderView, type ViewInput } from './terminal-view.ts';

@@ -37,7 +37,8 @@ import type { Webhook } from './webhook.ts';
 export interface MonitorSources {
   /** The gateway in this process: request rates and latency, degraded mode, logger queue. */
   readonly serving?: ServingParts;
-  readonly join?: () => JoinStats;
+  /** The join's stats when it runs in this process (null before its first report). */
+  readonly join?: () => JoinStats | null;
   readonly aggregates?: () => AggregateProgress;
   readonly continuous?: () => ContinuousStats;
 }
@@ -225,7 +226,7 @@ export class Monitor implements MetricsView {
   /** Join watermark lag: the join's own figure when it runs here, else estimated from the topics. */
   joinLagMs(): number | null {
     const stats = this.sourcesNow.join?.();
-    if (stats !== undefined) return stats.watermarkLagMs;
+    if (stats) return stats.watermarkLagMs;
     return this.joinView.estimatedLagMs(this.traffic.newest);
   }
 
