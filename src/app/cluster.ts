@@ -15,7 +15,7 @@ import { MemoryOnlineStore } from '../features/index.ts';
 import { EmbeddedSystem, type SystemStatus } from './embedded-system.ts';
 import { GatewayWorkers, type WorkerRecord } from './gateway-workers.ts';
 import { ReplicatedStore } from './replicated-store.ts';
-import { clientKey, startLogFile, watch, type StartOptions } from './run-start.ts';
+import { clientKey, watch, withStartLogFile, type StartOptions } from './run-start.ts';
 import { ClockRef, clockOf, simClockSpec } from './sim-clock.ts';
 import { SimTraffic } from './sim-traffic.ts';
 import { workersMetricsRoute } from './workers-metrics.route.ts';
@@ -46,16 +46,8 @@ export interface ClusterSummary extends RunSummary {
 
 export async function runCluster(opts: ClusterOptions): Promise<ClusterSummary> {
   if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new PctrError('PCTR_VALIDATION', `--workers must be an integer ≥ 1 (got ${opts.workers})`);
-  const logFile = startLogFile(opts.config, opts.out);
   // The workers (and the parts' threads) inherit the variable and log to the same file.
-  const previousLogFile = process.env.PCTR_LOG_FILE;
-  if (logFile) process.env.PCTR_LOG_FILE = logFile;
-  try {
-    return await run(opts, logFile);
-  } finally {
-    if (previousLogFile === undefined) delete process.env.PCTR_LOG_FILE;
-    else process.env.PCTR_LOG_FILE = previousLogFile;
-  }
+  return withStartLogFile(opts, (logFile) => run(opts, logFile));
 }
 
 async function run(opts: ClusterOptions, logFile: string | null): Promise<ClusterSummary> {

@@ -75,18 +75,24 @@ export function startLogFile(config: Config, out: TerminalOut): string | null {
   return out.isTTY === true ? join(config.dataDir, 'pctr.log') : null;
 }
 
-export async function runStart(opts: StartOptions): Promise<RunSummary> {
-  const { config, out } = opts;
-  const logFile = startLogFile(config, out);
-  // Threads started from here on (the parts, training) inherit the variable and log to the same file.
+/**
+ * Runs `body` with the run's log file (see startLogFile) in PCTR_LOG_FILE, so that threads and
+ * processes started meanwhile (the parts, training, cluster workers) log to the same file.
+ */
+export async function withStartLogFile<T>(opts: StartOptions, body: (logFile: string | null) => Promise<T>): Promise<T> {
+  const logFile = startLogFile(opts.config, opts.out);
   const previousLogFile = process.env.PCTR_LOG_FILE;
   if (logFile) process.env.PCTR_LOG_FILE = logFile;
   try {
-    return await run(opts, logFile);
+    return await body(logFile);
   } finally {
     if (previousLogFile === undefined) delete process.env.PCTR_LOG_FILE;
     else process.env.PCTR_LOG_FILE = previousLogFile;
   }
+}
+
+export async function runStart(opts: StartOptions): Promise<RunSummary> {
+  return withStartLogFile(opts, (logFile) => run(opts, logFile));
 }
 
 async function run(opts: StartOptions, logFile: string | null): Promise<RunSummary> {

@@ -19,6 +19,15 @@ export function checkName(name: string, what: string): void {
 }
 
 /** Validate an explicit partition list (default: all), sorted and without duplicates. */
+/** The input topics of a transactional consumer `id`: one or more distinct, valid names. */
+export function transactionalTopics(topic: string | readonly string[], id: string): string[] {
+  const topics = typeof topic === 'string' ? [topic] : [...topic];
+  if (topics.length === 0 || new Set(topics).size !== topics.length) throw new PctrError('PCTR_VALIDATION', `transactional '${id}': input topics must be distinct and at least one`);
+  for (const t of topics) checkName(t, 'topic');
+  checkName(id, 'transactional id');
+  return topics;
+}
+
 export function checkPartitions(list: readonly number[] | undefined, partitions: number): number[] {
   if (list === undefined) return Array.from({ length: partitions }, (_, i) => i);
   if (list.length === 0) throw new PctrError('PCTR_VALIDATION', 'partitions must list at least one partition');

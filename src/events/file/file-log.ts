@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PctrError, partitionOf, silentLogger, type Logger } from '../../core/index.ts';
 import type { AppendAck, AppendRecord, Consumer, EventLog, SubscribeOptions, TransactionalConsumer } from '../event-log.ts';
-import { LazyAppendAck, checkName, checkPartitions, type EventsSettings } from '../common.ts';
+import { LazyAppendAck, checkName, checkPartitions, transactionalTopics, type EventsSettings } from '../common.ts';
 import { recordSource } from '../record-buffer.ts';
 import type { FileLogContext } from './context.ts';
 import { PartitionCursor } from './cursor.ts';
@@ -197,10 +197,7 @@ export class FileEventLog implements EventLog, FileLogContext {
 
   transactional(topic: string | readonly string[], id: string, opts: { partitions: readonly number[] }): TransactionalConsumer {
     this.ensureOpen();
-    const topics = typeof topic === 'string' ? [topic] : [...topic];
-    if (topics.length === 0 || new Set(topics).size !== topics.length) throw new PctrError('PCTR_VALIDATION', `transactional '${id}': input topics must be distinct and at least one`);
-    for (const t of topics) checkName(t, 'topic');
-    checkName(id, 'transactional id');
+    const topics = transactionalTopics(topic, id);
     const c = new FileTransactional(this, topics, id, checkPartitions(opts.partitions, this.partitions));
     this.attached.add(c);
     return c;

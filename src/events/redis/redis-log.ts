@@ -7,7 +7,7 @@
 import type { Redis } from 'ioredis';
 import { PctrError, partitionOf, silentLogger, type Logger } from '../../core/index.ts';
 import type { AppendAck, AppendRecord, Consumer, EventLog, SubscribeOptions, TransactionalConsumer } from '../event-log.ts';
-import { LazyAppendAck, checkName, checkPartitions, type EventsSettings } from '../common.ts';
+import { LazyAppendAck, checkName, checkPartitions, transactionalTopics, type EventsSettings } from '../common.ts';
 import { recordSource } from '../record-buffer.ts';
 import { RedisConsumer } from './redis-consumer.ts';
 import { RedisTransactional } from './redis-transactional.ts';
@@ -131,10 +131,7 @@ export class RedisEventLog implements EventLog, RedisLogContext {
 
   transactional(topic: string | readonly string[], id: string, opts: { partitions: readonly number[] }): TransactionalConsumer {
     this.ensureOpen();
-    const topics = typeof topic === 'string' ? [topic] : [...topic];
-    if (topics.length === 0 || new Set(topics).size !== topics.length) throw new PctrError('PCTR_VALIDATION', `transactional '${id}': input topics must be distinct and at least one`);
-    for (const t of topics) checkName(t, 'topic');
-    checkName(id, 'transactional id');
+    const topics = transactionalTopics(topic, id);
     const c = new RedisTransactional(this, topics, id, checkPartitions(opts.partitions, this.partitions));
     this.attached.add(c);
     return c;
