@@ -163,6 +163,10 @@ export class EmbeddingTable {
         if (c + 1 < dim) data[at + c + 1] = r * Math.sin(angle);
       }
     }
-    for (let s = 0; s < this.slots; s++) data.fill(this.initialState[s], at + (1 + s) * dim, at + (2 + s) * dim);
+    // A loop, not fill(): rows are short (FFM's are 4 floats) and a new bucket initializes dozens of them.
+    for (let s = 0; s < this.slots; s++) {
+      const v = this.initialState[s];
+      for (let c = at + (1 + s) * dim, end = c + dim; c < end; c++) data[c] = v;
+    }
   }
 }

@@ -18,6 +18,9 @@ const op = {
   divU: [0x6e],
   and: [0x71],
   or: [0x72],
+  xor: [0x73],
+  eq: [0x46],
+  select: [0x1b],
   shrU: [0x76],
   i32load: (offset = 0) => [0x28, 2, ...uleb(offset)],
   i32store: (offset = 0) => [0x36, 2, ...uleb(offset)],
@@ -208,20 +211,59 @@ function stageSlots(f: Fn, m: Addresses, j: number): void {
   });
 }
 
+/**
+ * FFM accumulate's mask bits, once per token instead of once per pair: token a's vectors used by the
+ * row are those of the other tokens' fields, i.e. all the row's fields but f_a unless another token
+ * shares f_a (dup). Then turns each token's slot in the slots scratch into its sums' address.
+ * Bits and sums are the ones the pair loop would set, so the learned model is unchanged.
+ */
+function markRowVectors(f: Fn, m: Addresses, j: number, fj: number, bit: number, tmp: number): void {
+  const rowBits = Array.from({ length: m.words }, () => f.local(I32));
+  const dup = Array.from({ length: m.words }, () => f.local(I32));
+  const word = f.local(I32);
+  for (let w = 0; w < m.words; w++) f.emit(op.i32(0), op.set(rowBits[w]), op.i32(0), op.set(dup[w]));
+  const fieldBit = (): void => {
+    f.emit(op.get(j), op.i32(4), op.mul, op.i32load(m.field), op.tee(fj), op.i32(5), op.shrU, op.set(word));
+    f.emit(op.i32(1), op.get(fj), op.i32(31), op.and, op.shl, op.set(bit));
+  };
+  f.forLoop(j, op.i32(0), op.get(0), () => {
+    fieldBit();
+    for (let w = 0; w < m.words; w++) {
+      // This word's share of the bit: the bit if the field is in word w, else 0.
+      f.emit(op.get(bit), op.i32(0), op.get(word), op.i32(w), op.eq, op.select, op.set(tmp));
+      f.emit(op.get(dup[w]), op.get(rowBits[w]), op.get(tmp), op.and, op.or, op.set(dup[w]));
+      f.emit(op.get(rowBits[w]), op.get(tmp), op.or, op.set(rowBits[w]));
+    }
+  });
+  f.forLoop(j, op.i32(0), op.get(0), () => {
+    fieldBit();
+    for (let w = 0; w < m.words; w++) {
+      // mask[slot·words + w] |= rowBits[w] & ~(own bit unless duplicated)
+      f.emit(op.get(j), op.i32(4), op.mul, op.i32load(m.slots), op.i32(4 * m.words), op.mul, op.i32(m.mask + 4 * w), op.add, op.tee(tmp));
+      f.emit(op.get(tmp), op.i32load(), op.get(rowBits[w]));
+      f.emit(op.get(bit), op.get(dup[w]), op.i32(-1), op.xor, op.and, op.i32(0), op.get(word), op.i32(w), op.eq, op.select, op.i32(-1), op.xor, op.and);
+      f.emit(op.or, op.i32store());
+    }
+    f.emit(op.get(j), op.i32(4), op.mul, op.get(j), op.i32(4), op.mul, op.i32load(m.slots), op.i32(slotBytes(m)), op.mul, op.i32(m.grad), op.add, op.i32store(m.slots));
+  });
+}
+
 /** backward (direct AdaGrad) or accumulate (sums per bucket slot) of FFM. */
 function ffmUpdate(m: Addresses, direct: boolean): Fn {
   const f = new Fn(direct ? [I32, F32, F32, F32, F32] : [I32, F32], []);
   const [sa, sb, fa, fb, tmp] = new Array(5).fill(0).map(() => f.local(I32));
   const [k, wa, wb, ga, gb, acc, lr, l2, eps] = new Array(9).fill(0).map(() => f.local(V128));
   if (direct) f.emit(op.get(2), op.splat, op.set(lr), op.get(3), op.splat, op.set(l2), op.get(4), op.splat, op.set(eps));
-  else stageSlots(f, m, sa);
+  else {
+    stageSlots(f, m, sa);
+    markRowVectors(f, m, sa, fa, fb, tmp);
+  }
   pairLoop(f, m, ({ a4, b4, pa, pb, xab }) => {
     f.emit(op.get(1), op.get(xab), op.f32mul, op.splat, op.set(k));
     if (!direct) {
-      f.emit(op.get(a4), op.i32load(m.slots), op.set(sa), op.get(b4), op.i32load(m.slots), op.set(sb));
-      f.emit(op.get(a4), op.i32load(m.field), op.set(fa), op.get(b4), op.i32load(m.field), op.set(fb));
-      sumAddress(f, m, sa, fb, tmp);
-      sumAddress(f, m, sb, fa, tmp);
+      // Sum of w_{a,f_b} at a's slot address plus f_b's offset in a slot (half its table offset foff: no AdaGrad sums here).
+      f.emit(op.get(a4), op.i32load(m.slots), op.get(b4), op.i32load(m.foff), op.i32(1), op.shrU, op.add, op.set(sa));
+      f.emit(op.get(b4), op.i32load(m.slots), op.get(a4), op.i32load(m.foff), op.i32(1), op.shrU, op.add, op.set(sb));
     }
     for (let c = 0; c < m.chunks; c++) {
       // Both gradients from the values before either step.

@@ -149,6 +149,7 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
     const { lr, l2, eps } = this.factorOptimizer;
     const linear = this.linear;
     const lin = linear.data;
+    const linStride = linear.stride;
     const linOpt = this.linearOptimizer;
     const linGrad = this.linearGrad;
     let loss = 0;
@@ -159,7 +160,12 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
       const e = offsets[r + 1];
       const n = this.stage(enc, s, e, true);
       let logit = kernels.forward(n);
-      for (let k = s; k < e; k++) logit += lin[linear.touch(indices[k])] * values[k];
+      // The linear table has one row per group, so touchGroup(bucket) initializes the bucket's row.
+      for (let k = s; k < e; k++) {
+        const i = indices[k];
+        linear.touchGroup(i);
+        logit += lin[i * linStride] * values[k];
+      }
       const p = sigmoid(logit);
       const y = labels[r];
       // Probability of the observed label, without a branch on the (unpredictable) label.
@@ -167,13 +173,17 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
       const kappa = p - y;
       if (linGrad === null) {
         for (let k = s; k < e; k++) {
-          const at = indices[k] * linear.stride;
+          const at = indices[k] * linStride;
           linOpt.step(lin, at, lin, at + 1, 1, kappa * values[k]);
         }
         kernels.backward(n, kappa, lr, l2, eps);
         continue;
       }
-      for (let k = s; k < e; k++) linGrad.grad[linGrad.row(indices[k])] += kappa * values[k];
+      for (let k = s; k < e; k++) {
+        // row() first: it may grow (replace) grad, which must be read after it.
+        const at = linGrad.row(indices[k]);
+        linGrad.grad[at] += kappa * values[k];
+      }
       kernels.accumulate(n, kappa);
       if (++pending === batchSize || t === enc.n - 1) {
         linGrad.apply(linear, linOpt, 1 / pending);

@@ -35,10 +35,12 @@ export class FmLearner extends FactorizationModel {
     const { indices, values, fields } = enc;
     const { base, value } = this.kernels;
     const bias = this.encoder.biasField;
+    const factors = this.factors;
     let n = 0;
     for (let k = s; k < e; k++) {
       if (fields[k] === bias) continue;
-      if (touch) this.factors.touch(indices[k]);
+      // One vector per bucket: the bucket is its own group.
+      if (touch) factors.touchGroup(indices[k]);
       base[n] = indices[k];
       value[n++] = values[k];
     }

@@ -4,8 +4,8 @@
  * click rate (training slice only); every feature binned once into ≤ 255 bins plus a missing bin;
  * trees grown leaf-wise on gradient histograms (subtraction for the larger child, worker threads
  * for the features); early stopping on `FitOptions.validation` or else on the last
- * `validationFraction` of the rows in time order. Predict: the same features, then the flattened
- * trees on raw thresholds. Batch-only: there is no online `update`.
+ * `validationFraction` of the rows in time order. Predict: the same features, then the trees on
+ * raw thresholds, compiled to nested `if`s (forest-scorer.ts). Batch-only: there is no online `update`.
  */
 import { z } from 'zod';
 import { PctrError } from '../../../core/index.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../../test/helpers/synthetic-ctr.ts';
+import { compileMargins, ForestScorer } from './forest-scorer.ts';
 import { Forest } from './tree.ts';
 
 const WIDTH = 5;
@@ -62,8 +63,46 @@ describe('GBDT forest scoring', () => {
         m += forest.value[leaf];
         expect(leaves[t][r]).toBe(forest.leaf[leaf] + 1);
       }
-      expect(margins[r]).toBeCloseTo(m, 12);
+      expect(margins[r]).toBe(m);
     }
+  });
+
+  it('scores margins with compiled code bit for bit as the walk, NaN thresholds included, and walks trees too deep to compile', () => {
+    const forest = randomForest(60, 4);
+    // Splits on a NaN threshold (no training makes one): compiled code must still follow the walk.
+    for (const [k, side] of [[0, true], [1, false]] as const) {
+      const i = forest.roots[k];
+      if (forest.feature[i] >= 0) forest.setSplit(i, forest.feature[i], 0, NaN, side, forest.left[i], forest.right[i]);
+    }
+    const rand = seededRandom(5);
+    const n = 57;
+    const x = Float32Array.from({ length: n * WIDTH }, () => (rand() < 0.15 ? NaN : Math.fround(rand() * 12 - 6)));
+    expect(compileMargins(forest)).not.toBeNull();
+    const margins = new Float64Array(n).fill(-0.25);
+    forest.addMargins(x, n, WIDTH, margins);
+    const walked = new Float64Array(n).fill(-0.25);
+    const scorer = new ForestScorer(forest);
+    const at = new Int32Array(n);
+    for (let t = 0; t < forest.trees; t++) {
+      scorer.walk(forest.roots[t], x, n, WIDTH, at);
+      for (let r = 0; r < n; r++) walked[r] += forest.value[at[r]];
+    }
+    expect(Array.from(margins)).toEqual(Array.from(walked));
+
+    const deep = new Forest();
+    let node = deep.startTree();
+    for (let d = 0; d < 300; d++) {
+      const [l, r] = [deep.addNode(), deep.addNode()];
+      deep.value[l] = d;
+      deep.setSplit(node, d % WIDTH, 0, 0.5, d % 2 === 0, l, r);
+      node = r;
+    }
+    deep.value[node] = -1;
+    deep.finishTree();
+    expect(compileMargins(deep)).toBeNull();
+    const deepMargins = new Float64Array(n);
+    deep.addMargins(x, n, WIDTH, deepMargins);
+    for (let r = 0; r < n; r++) expect(deepMargins[r]).toBe(deep.value[reference(deep, x, r, 0)]);
   });
 
   it('round-trips through tensors and refuses trees that point outside themselves', () => {

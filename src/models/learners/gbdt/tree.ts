@@ -6,7 +6,7 @@
  * validation rows can be scored on their bins. Tensors round-trip exactly through the artifact.
  */
 import { PctrError } from '../../../core/index.ts';
-import { ForestScorer } from './forest-scorer.ts';
+import { compileMargins, ForestScorer, type MarginKernel } from './forest-scorer.ts';
 
 export type ForestTensors = {
   readonly 'tree.roots': Int32Array;
@@ -33,6 +33,9 @@ export class Forest {
   /** Leaf number within its tree (−1 for inner nodes). */
   leaf = new Int32Array(256);
   private compiled: ForestScorer | null = null;
+  /** The margin code and the node count it was compiled at (undefined: not yet; null: walk instead). */
+  private kernel: MarginKernel | null | undefined;
+  private kernelNodes = -1;
   private cursors = new Int32Array(0);
 
   /** Appends a node and returns its index; a leaf until `setSplit`. */
@@ -81,8 +84,19 @@ export class Forest {
     this.roots[trees] = this.nodes;
   }
 
-  /** Adds each tree's value for `n` rows of row-major features (`width` per row) to margins. */
+  /**
+   * Adds each tree's value for `n` rows of row-major features (`width` per row) to margins, with the
+   * forest compiled to code (recompiled when its node count changes) or, when that is refused, walked.
+   */
   addMargins(x: Float32Array, n: number, width: number, margins: Float64Array): void {
+    if (this.kernelNodes !== this.nodes) {
+      this.kernel = compileMargins(this);
+      this.kernelNodes = this.nodes;
+    }
+    if (this.kernel) {
+      this.kernel(x, n, width, margins);
+      return;
+    }
     const c = this.compile();
     const at = this.cursor(n);
     const value = this.value;
