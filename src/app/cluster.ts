@@ -15,9 +15,9 @@ import { MemoryOnlineStore } from '../features/index.ts';
 import { EmbeddedSystem, type SystemStatus } from './embedded-system.ts';
 import { GatewayWorkers, type WorkerRecord } from './gateway-workers.ts';
 import { ReplicatedStore } from './replicated-store.ts';
-import { clientKey, watch, withStartLogFile, type StartOptions } from './run-start.ts';
+import { clientKey, startSimTraffic, watch, withStartLogFile, type StartOptions } from './run-start.ts';
 import { ClockRef, clockOf, simClockSpec } from './sim-clock.ts';
-import { SimTraffic } from './sim-traffic.ts';
+import type { SimTraffic } from './sim-traffic.ts';
 import { workersMetricsRoute } from './workers-metrics.route.ts';
 import { buildSummary, summaryText, type RunSummary } from './summary.ts';
 
@@ -84,19 +84,7 @@ async function run(opts: ClusterOptions, logFile: string | null): Promise<Cluste
     const port = await workers.start(opts.workers);
     const address = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     if (opts.sim && spec) {
-      traffic = SimTraffic.start({
-        baseUrl: address,
-        apiKey: clientKey(config),
-        clock: spec,
-        market: opts.sim.market,
-        requestRate: opts.sim.requestRate,
-        k: opts.sim.k,
-        concurrency: opts.sim.concurrency,
-        impressions: opts.sim.impressions,
-        window: opts.sim.window,
-        recent: Math.min(opts.sim.window, 5_000),
-        reportEveryMs: 500,
-      });
+      traffic = startSimTraffic(opts.sim, config, address, spec);
     }
     out.write(banner(opts, address, system.address, logFile, workers.all()));
     const status = (): SystemStatus => {

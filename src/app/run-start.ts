@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PctrError, createLogger, systemClock, type Config, type Logger } from '../core/index.ts';
 import type { MarketOptionsInput } from '../sim/index.ts';
 import { EmbeddedSystem } from './embedded-system.ts';
-import { ClockRef, clockOf, simClockSpec } from './sim-clock.ts';
+import { ClockRef, clockOf, simClockSpec, type SimClockSpec } from './sim-clock.ts';
 import { SimTraffic, type TrafficReport } from './sim-traffic.ts';
 import { buildSummary, summaryText, type RunSummary } from './summary.ts';
 import { TerminalView, type TerminalOut } from './terminal-view.ts';
@@ -91,6 +91,23 @@ export async function withStartLogFile<T>(opts: StartOptions, body: (logFile: st
   }
 }
 
+/** The simulator's users sending `sim`'s traffic to the gateway at `baseUrl`, on the event clock `spec`. */
+export function startSimTraffic(sim: SimSettings, config: Config, baseUrl: string, spec: SimClockSpec): SimTraffic {
+  return SimTraffic.start({
+    baseUrl,
+    apiKey: clientKey(config),
+    clock: spec,
+    market: sim.market,
+    requestRate: sim.requestRate,
+    k: sim.k,
+    concurrency: sim.concurrency,
+    impressions: sim.impressions,
+    window: sim.window,
+    recent: Math.min(sim.window, 5_000),
+    reportEveryMs: 500,
+  });
+}
+
 export async function runStart(opts: StartOptions): Promise<RunSummary> {
   return withStartLogFile(opts, (logFile) => run(opts, logFile));
 }
@@ -119,19 +136,7 @@ async function run(opts: StartOptions, logFile: string | null): Promise<RunSumma
       eventStart = Math.max(Date.now(), last === null ? 0 : last + 60_000);
       const spec = simClockSpec(eventStart, opts.sim.speed);
       clock.target = clockOf(spec);
-      traffic = SimTraffic.start({
-        baseUrl: system.address,
-        apiKey: clientKey(config),
-        clock: spec,
-        market: opts.sim.market,
-        requestRate: opts.sim.requestRate,
-        k: opts.sim.k,
-        concurrency: opts.sim.concurrency,
-        impressions: opts.sim.impressions,
-        window: opts.sim.window,
-        recent: Math.min(opts.sim.window, 5_000),
-        reportEveryMs: 500,
-      });
+      traffic = startSimTraffic(opts.sim, config, system.address, spec);
     }
     out.write(banner(opts, system.address, config, logFile));
     const reason = await watch(opts, system, traffic, eventStart, clock);

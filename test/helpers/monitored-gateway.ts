@@ -4,11 +4,10 @@
  * market traffic ranked through /v1/rank with its clicks sent to /v1/events, and the join run in
  * this process until every impression is labeled.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { loadConfig, silentLogger, type Config, type ConfigOverrides } from '../../src/core/index.ts';
+import { silentLogger, type Config, type ConfigOverrides } from '../../src/core/index.ts';
 import { dashboardApi } from '../../src/dashboard/index.ts';
 import { createEventLog, type EventLog } from '../../src/events/index.ts';
 import { MemoryOnlineStore } from '../../src/features/index.ts';
@@ -17,6 +16,7 @@ import { Monitor, type Webhook } from '../../src/monitoring/index.ts';
 import { createRegistry, type AliasChangeHook, type Registry } from '../../src/registry/index.ts';
 import { buildApp } from '../../src/serving/index.ts';
 import { registerFixtureModel } from '../../src/serving/testing/fixtures.ts';
+import { testGatewayConfig } from '../../src/serving/testing/gateway-fixture.ts';
 import { AdMarket } from '../../src/sim/index.ts';
 import { createRunStore, type RunStore } from '../../src/training/index.ts';
 
@@ -43,20 +43,7 @@ export interface MonitoredGatewayOptions {
 }
 
 export async function openMonitoredGateway(opts: MonitoredGatewayOptions = {}): Promise<MonitoredGateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'pctr-monitor-'));
-  const config = loadConfig({
-    env: {},
-    overrides: {
-      dataDir: dir,
-      logLevel: 'silent',
-      'events.url': `file:${join(dir, 'events')}`,
-      'events.partitions': 2,
-      'registry.url': `sqlite:${join(dir, 'registry.db')}`,
-      'registry.artifacts': join(dir, 'artifacts'),
-      'gateway.apiKeys': 'test-client:client,test-admin:admin',
-      ...opts.overrides,
-    },
-  });
+  const { dir, config } = testGatewayConfig('pctr-monitor-', opts.overrides);
   const registry = await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger: silentLogger, pollMs: 50, onAliasChange: opts.onAliasChange });
   const runs = await createRunStore(`sqlite:${join(dir, 'runs.db')}`);
   const log = await createEventLog(config.events);

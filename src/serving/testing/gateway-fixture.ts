@@ -45,8 +45,9 @@ export function fixtureModel(): Promise<Uint8Array> {
   return cachedModel;
 }
 
-export async function openTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
-  const dir = mkdtempSync(join(tmpdir(), 'pctr-serving-'));
+/** A fresh temporary data dir and an embedded-backend config of a test gateway in it (keys test-client, test-admin). */
+export function testGatewayConfig(prefix: string, overrides: ConfigOverrides = {}): { dir: string; config: Config } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const config = loadConfig({
     env: {},
     overrides: {
@@ -57,9 +58,14 @@ export async function openTestGateway(opts: TestGatewayOptions = {}): Promise<Te
       'registry.url': `sqlite:${join(dir, 'registry.db')}`,
       'registry.artifacts': join(dir, 'artifacts'),
       'gateway.apiKeys': 'test-client:client,test-admin:admin',
-      ...opts.overrides,
+      ...overrides,
     },
   });
+  return { dir, config };
+}
+
+export async function openTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
+  const { dir, config } = testGatewayConfig('pctr-serving-', opts.overrides);
   const registry = await createRegistry({ url: config.registry.url, artifacts: config.registry.artifacts, logger: silentLogger, pollMs: 50 });
   const log = await createEventLog(config.events);
   const requests = marketRequests(opts.requests ?? 20, { candidates: opts.candidates ?? 30 });
