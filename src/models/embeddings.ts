@@ -33,6 +33,13 @@ export interface EmbeddingTableOptions {
   readonly group?: number;
   /** Zeroed floats to keep the table in instead (e.g. a view of a WebAssembly memory that kernels work on); rows × stride long. */
   readonly storage?: Float32Array;
+  /**
+   * Where optimizer state lives: after each row (`row`, the default: `[w | state]` per row) or after
+   * each group (`group`: the group's weights, then its state vectors, so a pass that only reads
+   * weights, as scoring does, reads half the bytes: FFM's 38 vectors of a bucket are 608 bytes of
+   * weights instead of 1216 interleaved with their AdaGrad sums).
+   */
+  readonly layout?: 'row' | 'group';
 }
 
 /** Tables above this size are refused with a message, rather than failing inside V8 or swapping. */
@@ -49,8 +56,14 @@ export class EmbeddingTable {
   readonly dim: number;
   /** Optimizer state vectors per row. */
   readonly slots: number;
-  /** Floats per row: dim · (1 + slots). Row r's weights start at r · stride, its slot s at r · stride + (1 + s) · dim. */
+  /**
+   * Floats per row: dim · (1 + slots). With the row layout, row r's weights start at r · stride and
+   * its slot s at r · stride + (1 + s) · dim; with the group layout, see offset and stateOffset.
+   */
   readonly stride: number;
+  /** Distance between a row's consecutive state slots: dim (row layout) or group · dim (group layout). */
+  readonly stateStride: number;
+  readonly layout: 'row' | 'group';
   readonly data: Float32Array;
   readonly init: InitSpec;
   readonly seed: number;
@@ -86,13 +99,22 @@ export class EmbeddingTable {
       throw new PctrError('PCTR_VALIDATION', `${name} rows (${rows}) are not a whole number of groups of ${this.group}`);
     }
     this.touched = new Uint8Array(rows / this.group);
+    this.layout = opts.layout ?? 'row';
+    this.stateStride = this.layout === 'group' ? this.group * dim : dim;
     this.init = opts.init;
     this.seed = opts.seed | 0;
   }
 
   /** Offset of row r's weights in `data`. */
   offset(row: number): number {
-    return row * this.stride;
+    if (this.layout === 'row') return row * this.stride;
+    const inGroup = row % this.group;
+    return (row - inGroup) * this.stride + inGroup * this.dim;
+  }
+
+  /** Offset of row r's first state slot in `data` (slot s at + s · stateStride). */
+  stateOffset(row: number): number {
+    return this.offset(row) + this.stateStride;
   }
 
   isTouched(row: number): boolean {
@@ -109,27 +131,50 @@ export class EmbeddingTable {
   /** Initializes row r's group (weights from the seed, state to its initial values) if training has not yet; returns r's offset. */
   touch(row: number): number {
     this.touchGroup(this.group === 1 ? row : Math.floor(row / this.group));
-    return row * this.stride;
+    return this.offset(row);
   }
 
   /** Initializes group g (rows g·group …) if training has not yet: what touch does, without a division on the hot path. */
   touchGroup(g: number): void {
-    if (this.touched[g] !== 0) return;
-    for (let r = g * this.group, end = r + this.group; r < end; r++) this.initRow(r, r * this.stride);
+    // Small enough to be inlined into the learners' token loops; the rare first touch is a call.
+    if (this.touched[g] === 0) this.initGroup(g);
+  }
+
+  private initGroup(g: number): void {
+    for (let r = g * this.group, end = r + this.group; r < end; r++) this.initRow(r, this.offset(r));
     this.touched[g] = 1;
   }
 
-  /** Only the touched rows, as tensors `${prefix}Index` (i32 row numbers) and `${prefix}` (their rows, f32). */
+  /**
+   * Only the touched rows, as tensors `${prefix}Index` (i32 row numbers) and `${prefix}` (their rows,
+   * f32, each `[w | state]` whatever the layout in memory, so artifacts do not depend on it).
+   */
   toTensors(prefix: string): Record<string, Int32Array | Float32Array> {
     const index = new Int32Array(this.touchedRows);
     const rows = new Float32Array(index.length * this.stride);
     for (let r = 0, k = 0; r < this.rows; r++) {
       if (this.touched[(r / this.group) | 0] === 0) continue;
       index[k] = r;
-      rows.set(this.data.subarray(r * this.stride, (r + 1) * this.stride), k * this.stride);
+      this.copyRow(r, rows, k * this.stride, 'out');
       k++;
     }
     return { [`${prefix}Index`]: index, [prefix]: rows };
+  }
+
+  /** Copies row r between the table and `[w | state]` at flat[at …] (`out`: table → flat; `in`: flat → table). */
+  private copyRow(r: number, flat: Float32Array, at: number, direction: 'in' | 'out'): void {
+    const data = this.data;
+    const dim = this.dim;
+    if (this.layout === 'row') {
+      if (direction === 'out') flat.set(data.subarray(r * this.stride, (r + 1) * this.stride), at);
+      else data.set(flat.subarray(at, at + this.stride), r * this.stride);
+      return;
+    }
+    for (let s = 0, from = this.offset(r); s <= this.slots; s++, from += this.stateStride) {
+      const to = at + s * dim;
+      if (direction === 'out') flat.set(data.subarray(from, from + dim), to);
+      else data.set(flat.subarray(to, to + dim), from);
+    }
   }
 
   /** Restores rows saved by toTensors; PCTR_ARTIFACT_CORRUPT when they do not fit this table. */
@@ -142,7 +187,7 @@ export class EmbeddingTable {
     for (let k = 0; k < index.length; k++) {
       const r = index[k];
       if (!(r >= 0 && r < this.rows)) throw new PctrError('PCTR_ARTIFACT_CORRUPT', `artifact row ${r} of ${prefix} is outside its ${this.rows} rows`);
-      this.data.set(rows.subarray(k * this.stride, (k + 1) * this.stride), r * this.stride);
+      this.copyRow(r, rows, k * this.stride, 'in');
       this.touched[(r / this.group) | 0] = 1;
     }
   }
@@ -166,7 +211,7 @@ export class EmbeddingTable {
     // A loop, not fill(): rows are short (FFM's are 4 floats) and a new bucket initializes dozens of them.
     for (let s = 0; s < this.slots; s++) {
       const v = this.initialState[s];
-      for (let c = at + (1 + s) * dim, end = c + dim; c < end; c++) data[c] = v;
+      for (let c = at + (1 + s) * this.stateStride, end = c + dim; c < end; c++) data[c] = v;
     }
   }
 }

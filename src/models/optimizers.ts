@@ -147,10 +147,12 @@ export class SparseGradient {
       this.applyAdaGrad(table, optimizer, scale);
       return;
     }
+    const stateStride = table.stateStride;
     for (let slot = 0; slot < this.count; slot++) {
       const r = this.rowsTouched[slot];
       const at = table.touch(r);
-      for (let c = 0, g = slot * dim; c < dim; c++, g++) optimizer.step(data, at + c, data, at + dim + c, dim, grad[g] * scale);
+      const st = at + stateStride;
+      for (let c = 0, g = slot * dim; c < dim; c++, g++) optimizer.step(data, at + c, data, st + c, stateStride, grad[g] * scale);
       this.slotOf[r] = -1;
     }
     this.count = 0;
@@ -158,7 +160,7 @@ export class SparseGradient {
 
   /** apply for AdaGrad, its step inlined (the same arithmetic): one call per row instead of one per coordinate through the interface. */
   private applyAdaGrad(table: EmbeddingTable, optimizer: AdaGrad, scale: number): void {
-    const { data, dim } = table;
+    const { data, dim, stateStride } = table;
     const { lr, l2, eps } = optimizer;
     const grad = this.grad;
     const rowsTouched = this.rowsTouched;
@@ -166,11 +168,12 @@ export class SparseGradient {
     for (let slot = 0; slot < this.count; slot++) {
       const r = rowsTouched[slot];
       const at = table.touch(r);
+      const st = at + stateStride;
       for (let c = 0, g = slot * dim; c < dim; c++, g++) {
         const w = data[at + c];
         const step = grad[g] * scale + l2 * w;
-        const acc = data[at + dim + c] + step * step;
-        data[at + dim + c] = acc;
+        const acc = data[st + c] + step * step;
+        data[st + c] = acc;
         data[at + c] = w - (lr * step) / (Math.sqrt(acc) + eps);
       }
       slotOf[r] = -1;

@@ -51,12 +51,16 @@ export function factorizationChecks(kind: 'fm' | 'ffm', make: Make, reference: M
     m.learnEncoded(enc);
     const after = Float32Array.from(table);
     table.set(before);
-    const { dim, stride } = m.factors;
+    const { dim, rows } = m.factors;
     let checked = 0;
-    for (let i = 0; i < table.length; i++) {
-      if (i % stride >= dim || after[i] === before[i]) continue;
+    for (let r = 0; r < rows * dim; r++) {
+      // Weight c of row ⌊r / dim⌋, its AdaGrad sum at `sum` (wherever the table's layout puts it).
+      const [row, c] = [Math.floor(r / dim), r % dim];
+      const i = m.factors.offset(row) + c;
+      const sum = m.factors.stateOffset(row) + c;
+      if (after[i] === before[i]) continue;
       // AdaGrad's step inverted: g = Δw · (√G + eps) / lr, with G read after the step.
-      const g = ((before[i] - after[i]) * (Math.sqrt(after[i + dim]) + 1e-10)) / lr;
+      const g = ((before[i] - after[i]) * (Math.sqrt(after[sum]) + 1e-10)) / lr;
       const eps = 1e-3;
       table[i] = before[i] + eps;
       const up = loss();

@@ -3,6 +3,7 @@
  * loops over f32x4 chunks of the factor vectors, AdaGrad steps, and the mini-batch sums kept per
  * bucket slot (a mask bit per vector a batch used, so only those take a step).
  */
+import { PctrError } from '../../core/index.ts';
 import { I32, op as asm, sleb, uleb, V128, vec } from '../kernels/wasm-asm.ts';
 
 const F32 = 0x7d;
@@ -95,6 +96,13 @@ export interface Addresses {
   readonly per: number;
   readonly rowBytes: number;
   readonly chunks: number;
+  /**
+   * Bytes from one vector of a bucket to the next, and from a vector's weights to its AdaGrad sums:
+   * FM's rows are [w | G] (rowBytes, 16·chunks); FFM keeps a bucket's weights together, then their
+   * sums (16·chunks, per·16·chunks), so the pair loops read only weights' cache lines.
+   */
+  readonly vecBytes: number;
+  readonly stateOff: number;
 }
 
 /** Function indices: slot, forward, backward, accumulate, apply. */
@@ -144,9 +152,9 @@ function token(f: Fn, m: Addresses, i: number, base: number, field: number | nul
 /** Address of factor row (local r) in the table. */
 const rowAddress = (m: Addresses, r: number[]): number[] => [...r, ...op.i32(m.rowBytes), ...op.mul, ...op.i32(m.table), ...op.add];
 
-/** The AdaGrad step of one f32x4 chunk: w at p + off, its sum at p + off + dim·4, gradient in local g (l2 added here). */
+/** The AdaGrad step of one f32x4 chunk: w at p + off, its sum at p + off + stateOff, gradient in local g (l2 added here). */
 function adagradChunk(f: Fn, m: Addresses, p: number, off: number, g: number, w: number, acc: number, lr: number, l2: number, eps: number): void {
-  const sumOff = off + 16 * m.chunks;
+  const sumOff = off + m.stateOff;
   f.emit(op.get(p), op.vload(off), op.set(w));
   f.emit(op.get(g), op.get(l2), op.get(w), op.vmul, op.vadd, op.set(g));
   f.emit(op.get(p), op.get(p), op.vload(sumOff), op.get(g), op.get(g), op.vmul, op.vadd, op.tee(acc), op.vstore(sumOff));
@@ -173,7 +181,7 @@ function pairLoop(f: Fn, m: Addresses, body: (l: PairLocals) => void): void {
   f.emit(op.get(0), op.i32(4), op.mul, op.set(n4));
   f.forLoop(j4, op.i32(0), op.get(n4), () => {
     f.emit(op.get(j4), op.get(j4), op.i32load(m.base), op.i32(m.rowBytes), op.mul, op.i32(m.table), op.add, op.i32store(m.addr));
-    f.emit(op.get(j4), op.get(j4), op.i32load(m.field), op.i32(m.rowBytes), op.mul, op.i32store(m.foff));
+    f.emit(op.get(j4), op.get(j4), op.i32load(m.field), op.i32(m.vecBytes), op.mul, op.i32store(m.foff));
   }, 4);
   f.forLoop(a4, op.i32(0), op.get(n4), () => {
     f.emit(op.get(a4), op.i32load(m.addr), op.set(addrA), op.get(a4), op.i32load(m.foff), op.set(foffA), op.get(a4), op.f32load(m.value), op.set(xa));
@@ -250,6 +258,7 @@ function markRowVectors(f: Fn, m: Addresses, j: number, fj: number, bit: number,
 
 /** backward (direct AdaGrad) or accumulate (sums per bucket slot) of FFM. */
 function ffmUpdate(m: Addresses, direct: boolean): Fn {
+  if (m.vecBytes !== 16 * m.chunks) throw new PctrError('PCTR_INTERNAL', 'FFM kernels need a bucket\'s weights together (vecBytes = a vector)');
   const f = new Fn(direct ? [I32, F32, F32, F32, F32] : [I32, F32], []);
   const [sa, sb, fa, fb, tmp] = new Array(5).fill(0).map(() => f.local(I32));
   const [k, wa, wb, ga, gb, acc, lr, l2, eps] = new Array(9).fill(0).map(() => f.local(V128));
@@ -261,9 +270,9 @@ function ffmUpdate(m: Addresses, direct: boolean): Fn {
   pairLoop(f, m, ({ a4, b4, pa, pb, xab }) => {
     f.emit(op.get(1), op.get(xab), op.f32mul, op.splat, op.set(k));
     if (!direct) {
-      // Sum of w_{a,f_b} at a's slot address plus f_b's offset in a slot (half its table offset foff: no AdaGrad sums here).
-      f.emit(op.get(a4), op.i32load(m.slots), op.get(b4), op.i32load(m.foff), op.i32(1), op.shrU, op.add, op.set(sa));
-      f.emit(op.get(b4), op.i32load(m.slots), op.get(a4), op.i32load(m.foff), op.i32(1), op.shrU, op.add, op.set(sb));
+      // Sum of w_{a,f_b} at a's slot address plus f_b's offset in a slot (its table offset foff: vecBytes is a vector's bytes).
+      f.emit(op.get(a4), op.i32load(m.slots), op.get(b4), op.i32load(m.foff), op.add, op.set(sa));
+      f.emit(op.get(b4), op.i32load(m.slots), op.get(a4), op.i32load(m.foff), op.add, op.set(sb));
     }
     for (let c = 0; c < m.chunks; c++) {
       // Both gradients from the values before either step.
@@ -342,7 +351,7 @@ function applyFn(m: Addresses): Fn {
       // Only vectors some row of the batch used take a step (their mask bit is set).
       f.emit(op.get(i), op.i32(m.words), op.mul, op.get(field), op.i32(5), op.shrU, op.add, op.i32(4), op.mul, op.i32(m.mask), op.add, op.i32load());
       f.emit(op.i32(1), op.get(field), op.i32(31), op.and, op.shl, op.and, op.if);
-      f.emit(rowAddress(m, [...op.get(r), ...op.i32(m.per), ...op.mul, ...op.get(field), ...op.add]), op.set(p));
+      f.emit(rowAddress(m, [...op.get(r), ...op.i32(m.per), ...op.mul]), op.get(field), op.i32(m.vecBytes), op.mul, op.add, op.set(p));
       f.emit(op.get(i), op.i32(slotBytes(m)), op.mul, op.get(field), op.i32(16 * m.chunks), op.mul, op.add, op.i32(m.grad), op.add, op.set(s));
       for (let c = 0; c < m.chunks; c++) {
         f.emit(op.get(s), op.vload(16 * c), op.get(scale), op.vmul, op.set(g));

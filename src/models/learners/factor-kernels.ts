@@ -21,7 +21,7 @@ export type FactorKernelKind = 'fm' | 'ffm';
 
 export interface FactorKernels {
   readonly memory: WebAssembly.Memory;
-  /** The factor table's floats (rows × 2·dim: each vector, then its AdaGrad sums). */
+  /** The factor table's floats (rows × 2·dim: FM's vectors each followed by its AdaGrad sums; FFM's bucket's vectors, then their sums). */
   readonly table: Float32Array;
   /** Row scratch: factor row (FM) or first factor row (FFM) of each token, its field, its value. */
   readonly base: Int32Array;
@@ -65,7 +65,9 @@ export function factorKernels(layout: FactorKernelLayout): FactorKernels | null 
   if (bytes > 2 ** 32 - PAGE) {
     throw new PctrError('PCTR_VALIDATION', `${kind} factor table of ${rows} rows × ${dim} needs ${(bytes / 2 ** 30).toFixed(1)} GiB, more than WebAssembly's 4 GiB: lower bits or dim`);
   }
-  const module = moduleBytes(kind, { ...at, table, slotOf, touched, mask, grad, words, per: perBucket, rowBytes, chunks: dim / 4 });
+  // FFM keeps a bucket's weights together, then their AdaGrad sums (EmbeddingTable's group layout).
+  const [vecBytes, stateOff] = kind === 'fm' ? [rowBytes, 4 * dim] : [4 * dim, 4 * dim * perBucket];
+  const module = moduleBytes(kind, { ...at, table, slotOf, touched, mask, grad, words, per: perBucket, rowBytes, chunks: dim / 4, vecBytes, stateOff });
   if (!WebAssembly.validate(module)) return null;
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE), maximum: Math.ceil(bytes / PAGE) });
   const exports = new WebAssembly.Instance(new WebAssembly.Module(module), { env: { memory } }).exports as unknown as Omit<FactorKernels, 'memory' | 'table' | 'base' | 'field' | 'value'>;

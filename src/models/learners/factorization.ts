@@ -114,6 +114,7 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
       name: `${kind} factors`,
       storage: kernels.table,
       group: perBucket,
+      layout: kind === 'ffm' ? 'group' : 'row',
     });
     this.linearGrad = p.batchSize > 1 ? new SparseGradient(this.linear) : null;
   }
