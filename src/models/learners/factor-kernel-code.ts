@@ -16,7 +16,6 @@ const op = {
   i32: (x: number) => [0x41, ...sleb(x | 0)],
   f32: (x: number) => [0x43, ...new Uint8Array(Float32Array.of(x).buffer)],
   ltS: [0x48],
-  divU: [0x6e],
   and: [0x71],
   or: [0x72],
   xor: [0x73],
@@ -27,7 +26,11 @@ const op = {
   i32store: (offset = 0) => [0x36, 2, ...uleb(offset)],
   f32load: (offset = 0) => [0x2a, 2, ...uleb(offset)],
   f32add: [0x92],
+  f32sub: [0x93],
   f32mul: [0x94],
+  f32div: [0x95],
+  f32sqrt: [0x91],
+  f32store: (offset = 0) => [0x38, 2, ...uleb(offset)],
   vload: (offset = 0) => asm.vload(offset),
   vstore: (offset = 0) => asm.vstore(offset),
   lane: (i: number) => [...simd(0x1f), i],
@@ -80,6 +83,8 @@ export interface Addresses {
   readonly base: number;
   readonly field: number;
   readonly value: number;
+  /** Per token of the row (bias included): its hash bucket, the row of its linear weight. */
+  readonly bucket: number;
   readonly slots: number;
   /** Per token of the row: address of its bucket's first vector, and its field's offset in a bucket (FFM). */
   readonly addr: number;
@@ -103,12 +108,23 @@ export interface Addresses {
    */
   readonly vecBytes: number;
   readonly stateOff: number;
+  /** The linear term's table ([w, state…] per bucket, linBytes each) and whether the kernels step it (AdaGrad) or JS does (FTRL). */
+  readonly lin: number;
+  readonly linBytes: number;
+  readonly linearSteps: boolean;
 }
 
 /** Function indices: slot, forward, backward, accumulate, apply. */
 const SLOT = 0;
+/** backward(n, t, κ, lr, l2, eps, l2Linear) and accumulate(n, t, κ). */
+const UPDATE_PARAMS = [I32, I32, F32, F32, F32, F32, F32];
+const ACCUMULATE_PARAMS = [I32, I32, F32];
 
-/** The five functions of a kernel module, in export order: slot, forward, backward, accumulate, apply. */
+/**
+ * The five functions of a kernel module, in export order: slot, forward, backward, accumulate, apply.
+ * n is the row's tokens with factors (scratch [0, n)), t all its tokens ([0, t): the bias after them),
+ * which take part in the linear term.
+ */
 export function kernelFunctions(kind: 'fm' | 'ffm', m: Addresses): Fn[] {
   return [slotFn(m), kind === 'fm' ? fmForward(m) : ffmForward(m), ...(kind === 'fm' ? [fmUpdate(m, true), fmUpdate(m, false)] : [ffmUpdate(m, true), ffmUpdate(m, false)]), applyFn(m)];
 }
@@ -131,8 +147,9 @@ function slotFn(m: Addresses): Fn {
   return f;
 }
 
-/** Bytes of one slot's sums: a vector per factor row of the bucket. */
-const slotBytes = (m: Addresses): number => m.per * 16 * m.chunks;
+/** Bytes of one slot's sums: a vector per factor row of the bucket, then (linearSteps) the linear weight's sum in a 16-byte cell. */
+const slotBytes = (m: Addresses): number => linSumOffset(m) + (m.linearSteps ? 16 : 0);
+const linSumOffset = (m: Addresses): number => m.per * 16 * m.chunks;
 
 /** Turns local s from a slot into the address of its sum for vector `field` (local), setting the field's mask bit. */
 function sumAddress(f: Fn, m: Addresses, s: number, field: number, tmp: number): void {
@@ -159,6 +176,35 @@ function adagradChunk(f: Fn, m: Addresses, p: number, off: number, g: number, w:
   f.emit(op.get(g), op.get(l2), op.get(w), op.vmul, op.vadd, op.set(g));
   f.emit(op.get(p), op.get(p), op.vload(sumOff), op.get(g), op.get(g), op.vmul, op.vadd, op.tee(acc), op.vstore(sumOff));
   f.emit(op.get(p), op.get(w), op.get(lr), op.get(g), op.vmul, op.get(acc), op.vsqrt, op.get(eps), op.vadd, op.vdiv, op.vsub, op.vstore(off));
+}
+
+/** Pushes the linear term Σ_{j<t} w[bucket_j]·x_j (f32) of the row's t tokens (t: parameter 1). */
+function linearForward(f: Fn, m: Addresses): void {
+  const [j4, acc] = [f.local(I32), f.local(F32)];
+  f.emit(op.f32(0), op.set(acc));
+  f.forLoop(j4, op.i32(0), [...op.get(1), ...op.i32(4), ...op.mul], () => {
+    f.emit(op.get(j4), op.i32load(m.bucket), op.i32(m.linBytes), op.mul, op.f32load(m.lin), op.get(j4), op.f32load(m.value), op.f32mul, op.get(acc), op.f32add, op.set(acc));
+  }, 4);
+  f.emit(op.get(acc));
+}
+
+/** AdaGrad's step on the linear weight at address p (its sum at p + 4), loss gradient in f32 local g; lr, l2, eps push f32s. */
+function linearStep(f: Fn, p: number, g: number, acc: number, lr: number[], l2: number[], eps: number[]): void {
+  f.emit(op.get(g), l2, op.get(p), op.f32load(), op.f32mul, op.f32add, op.set(g));
+  f.emit(op.get(p), op.get(p), op.f32load(4), op.get(g), op.get(g), op.f32mul, op.f32add, op.tee(acc), op.f32store(4));
+  f.emit(op.get(p), op.get(p), op.f32load(), lr, op.get(g), op.f32mul, op.get(acc), op.f32sqrt, eps, op.f32add, op.f32div, op.f32sub, op.f32store());
+}
+
+/** backward's linear steps (linearSteps): g = κ·x_j for each of the row's t tokens, one after another as online learning takes them. */
+function linearBackward(f: Fn, m: Addresses): void {
+  if (!m.linearSteps) return;
+  const [j4, p] = [f.local(I32), f.local(I32)];
+  const [g, acc] = [f.local(F32), f.local(F32)];
+  f.forLoop(j4, op.i32(0), [...op.get(1), ...op.i32(4), ...op.mul], () => {
+    f.emit(op.get(j4), op.i32load(m.bucket), op.i32(m.linBytes), op.mul, op.i32(m.lin), op.add, op.set(p));
+    f.emit(op.get(2), op.get(j4), op.f32load(m.value), op.f32mul, op.set(g));
+    linearStep(f, p, g, acc, op.get(3), op.get(6), op.get(5));
+  }, 4);
 }
 
 interface PairLocals {
@@ -195,14 +241,17 @@ function pairLoop(f: Fn, m: Addresses, body: (l: PairLocals) => void): void {
 }
 
 function ffmForward(m: Addresses): Fn {
-  const f = new Fn([I32], [F32]);
+  const f = new Fn([I32, I32], [F32]);
   const [total, x] = [f.local(V128), f.local(V128)];
   f.emit(op.vzero, op.set(total));
   pairLoop(f, m, ({ pa, pb, xab }) => {
     f.emit(op.get(xab), op.splat, op.set(x));
     for (let k = 0; k < m.chunks; k++) f.emit(op.get(total), op.get(pa), op.vload(16 * k), op.get(pb), op.vload(16 * k), op.vmul, op.get(x), op.vmul, op.vadd, op.set(total));
   });
-  return sumLanes(f, total);
+  sumLanes(f, total);
+  linearForward(f, m);
+  f.emit(op.f32add);
+  return f;
 }
 
 function sumLanes(f: Fn, v: number): Fn {
@@ -210,12 +259,17 @@ function sumLanes(f: Fn, v: number): Fn {
   return f;
 }
 
-/** Each token's slot into the slots scratch (mini-batches), its bucket being base / per. */
-function stageSlots(f: Fn, m: Addresses, j: number): void {
-  f.forLoop(j, op.i32(0), op.get(0), () => {
-    f.emit(op.get(j), op.i32(4), op.mul, op.get(j), op.i32(4), op.mul, op.i32load(m.base));
-    if (m.per > 1) f.emit(op.i32(m.per), op.divU);
-    f.emit(op.call(SLOT), op.i32store(m.slots));
+/**
+ * Each token's slot into the slots scratch (mini-batches, accumulate's κ in parameter 2): the row's
+ * t tokens, adding κ·x to each one's linear sum, when the kernels step the linear term; else its n
+ * tokens with factors.
+ */
+function stageSlots(f: Fn, m: Addresses, j: number, tmp: number): void {
+  f.forLoop(j, op.i32(0), op.get(m.linearSteps ? 1 : 0), () => {
+    f.emit(op.get(j), op.i32(4), op.mul, op.get(j), op.i32(4), op.mul, op.i32load(m.bucket), op.call(SLOT), op.tee(tmp), op.i32store(m.slots));
+    if (!m.linearSteps) return;
+    f.emit(op.get(tmp), op.i32(slotBytes(m)), op.mul, op.i32(m.grad + linSumOffset(m)), op.add, op.tee(tmp));
+    f.emit(op.get(tmp), op.f32load(), op.get(2), op.get(j), op.i32(4), op.mul, op.f32load(m.value), op.f32mul, op.f32add, op.f32store());
   });
 }
 
@@ -259,16 +313,18 @@ function markRowVectors(f: Fn, m: Addresses, j: number, fj: number, bit: number,
 /** backward (direct AdaGrad) or accumulate (sums per bucket slot) of FFM. */
 function ffmUpdate(m: Addresses, direct: boolean): Fn {
   if (m.vecBytes !== 16 * m.chunks) throw new PctrError('PCTR_INTERNAL', 'FFM kernels need a bucket\'s weights together (vecBytes = a vector)');
-  const f = new Fn(direct ? [I32, F32, F32, F32, F32] : [I32, F32], []);
+  const f = new Fn(direct ? UPDATE_PARAMS : ACCUMULATE_PARAMS, []);
   const [sa, sb, fa, fb, tmp] = new Array(5).fill(0).map(() => f.local(I32));
   const [k, wa, wb, ga, gb, acc, lr, l2, eps] = new Array(9).fill(0).map(() => f.local(V128));
-  if (direct) f.emit(op.get(2), op.splat, op.set(lr), op.get(3), op.splat, op.set(l2), op.get(4), op.splat, op.set(eps));
-  else {
-    stageSlots(f, m, sa);
+  if (direct) {
+    f.emit(op.get(3), op.splat, op.set(lr), op.get(4), op.splat, op.set(l2), op.get(5), op.splat, op.set(eps));
+    linearBackward(f, m);
+  } else {
+    stageSlots(f, m, sa, tmp);
     markRowVectors(f, m, sa, fa, fb, tmp);
   }
   pairLoop(f, m, ({ a4, b4, pa, pb, xab }) => {
-    f.emit(op.get(1), op.get(xab), op.f32mul, op.splat, op.set(k));
+    f.emit(op.get(2), op.get(xab), op.f32mul, op.splat, op.set(k));
     if (!direct) {
       // Sum of w_{a,f_b} at a's slot address plus f_b's offset in a slot (its table offset foff: vecBytes is a vector's bytes).
       f.emit(op.get(a4), op.i32load(m.slots), op.get(b4), op.i32load(m.foff), op.add, op.set(sa));
@@ -292,7 +348,7 @@ function ffmUpdate(m: Addresses, direct: boolean): Fn {
 
 /** FM forward: Σ v·x per chunk into sums (kept for backward), ½ Σ (S² − Σ (v·x)²). */
 function fmForward(m: Addresses): Fn {
-  const f = new Fn([I32], [F32]);
+  const f = new Fn([I32, I32], [F32]);
   const [a, r] = [f.local(I32), f.local(I32)];
   const xa = f.local(F32);
   const [x, v, sq] = [f.local(V128), f.local(V128), f.local(V128)];
@@ -312,21 +368,26 @@ function fmForward(m: Addresses): Fn {
   // sq now holds Σ (v·x)² − S²: the interactions are minus half its lanes' sum.
   sumLanes(f, sq);
   f.emit(op.f32(-0.5), op.f32mul);
+  linearForward(f, m);
+  f.emit(op.f32add);
   return f;
 }
 
 /** FM backward (direct AdaGrad) or accumulate: g = κ·x·(S − v·x) per factor vector. */
 function fmUpdate(m: Addresses, direct: boolean): Fn {
-  const f = new Fn(direct ? [I32, F32, F32, F32, F32] : [I32, F32], []);
+  const f = new Fn(direct ? UPDATE_PARAMS : ACCUMULATE_PARAMS, []);
   const [a, r, p, s, zero, tmp] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
   const xa = f.local(F32);
   const [x, kx, w, g, acc, lr, l2, eps] = new Array(8).fill(0).map(() => f.local(V128));
-  if (direct) f.emit(op.get(2), op.splat, op.set(lr), op.get(3), op.splat, op.set(l2), op.get(4), op.splat, op.set(eps));
+  if (direct) {
+    f.emit(op.get(3), op.splat, op.set(lr), op.get(4), op.splat, op.set(l2), op.get(5), op.splat, op.set(eps));
+    linearBackward(f, m);
+  } else stageSlots(f, m, a, tmp);
   f.forLoop(a, op.i32(0), op.get(0), () => {
     token(f, m, a, r, null, xa);
-    f.emit(rowAddress(m, op.get(r)), op.set(p), op.get(xa), op.splat, op.set(x), op.get(1), op.get(xa), op.f32mul, op.splat, op.set(kx));
+    f.emit(rowAddress(m, op.get(r)), op.set(p), op.get(xa), op.splat, op.set(x), op.get(2), op.get(xa), op.f32mul, op.splat, op.set(kx));
     if (!direct) {
-      f.emit(op.get(a), op.i32(4), op.mul, op.i32load(m.base), op.call(SLOT), op.set(s), op.i32(0), op.set(zero));
+      f.emit(op.get(a), op.i32(4), op.mul, op.i32load(m.slots), op.set(s), op.i32(0), op.set(zero));
       sumAddress(f, m, s, zero, tmp);
     }
     for (let c = 0; c < m.chunks; c++) {
@@ -340,13 +401,20 @@ function fmUpdate(m: Addresses, direct: boolean): Fn {
 
 /** One AdaGrad step per vector summed in this batch, with gradient scale · sum; then no slot is in use. */
 function applyFn(m: Addresses): Fn {
-  const f = new Fn([F32, F32, F32, F32], []);
+  const f = new Fn([F32, F32, F32, F32, F32], []);
   const [i, n, r, p, s, field] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const [lg, lacc] = [f.local(F32), f.local(F32)];
   const [scale, g, w, acc, lr, l2, eps] = new Array(7).fill(0).map(() => f.local(V128));
   f.emit(op.get(0), op.splat, op.set(scale), op.get(1), op.splat, op.set(lr), op.get(2), op.splat, op.set(l2), op.get(3), op.splat, op.set(eps));
   f.emit(op.i32(m.count), op.i32load(), op.set(n));
   f.forLoop(i, op.i32(0), op.get(n), () => {
     f.emit(op.get(i), op.i32(4), op.mul, op.i32(m.touched), op.add, op.i32load(), op.set(r));
+    if (m.linearSteps) {
+      // Every slot's bucket came from a token, so its linear weight takes a step (parameter 4: l2Linear).
+      f.emit(op.get(r), op.i32(m.linBytes), op.mul, op.i32(m.lin), op.add, op.set(p));
+      f.emit(op.get(i), op.i32(slotBytes(m)), op.mul, op.i32(m.grad + linSumOffset(m)), op.add, op.f32load(), op.get(0), op.f32mul, op.set(lg));
+      linearStep(f, p, lg, lacc, op.get(1), op.get(4), op.get(3));
+    }
     f.forLoop(field, op.i32(0), op.i32(m.per), () => {
       // Only vectors some row of the batch used take a step (their mask bit is set).
       f.emit(op.get(i), op.i32(m.words), op.mul, op.get(field), op.i32(5), op.shrU, op.add, op.i32(4), op.mul, op.i32(m.mask), op.add, op.i32load());

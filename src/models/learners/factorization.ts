@@ -2,9 +2,9 @@
  * What FM and FFM share (river's facto/ layout: one base, the variants override one hook): a linear
  * term over every token (the bias token's weight is the global bias), latent factors in an
  * EmbeddingTable that only non-bias tokens use, AdaGrad on the factors and AdaGrad or FTRL on the
- * linear term, online updates and mini-batches. The factor math runs in WebAssembly SIMD kernels
- * (factor-kernels.ts) over the table's memory; a variant only says which factor rows a row's tokens
- * use (`stage`). With batchSize B > 1 the gradient of the mean loss over B consecutive rows is
+ * linear term, online updates and mini-batches. The math runs in WebAssembly SIMD kernels
+ * (factor-kernels.ts) over both tables, which live in the kernels' memory (an FTRL linear term is
+ * stepped here, in JS); a variant only says which factor rows a row's tokens use (`stage`). With batchSize B > 1 the gradient of the mean loss over B consecutive rows is
  * applied once per touched row (PyTorch's semantics with sparse embeddings), so a PyTorch peer with
  * the same hyperparameters trains the same model; B = 1 is plain online learning, each row learned
  * right after it is scored (libffm's way).
@@ -79,8 +79,12 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
   protected readonly kernels: FactorKernels;
   protected readonly linearOptimizer: Optimizer;
   protected readonly factorOptimizer: AdaGrad;
-  /** Mini-batch gradient sums of the linear term (batchSize > 1 only; the factors' sums live in the kernels' memory). */
+  /** Mini-batch gradient sums of an FTRL linear term (batchSize > 1; AdaGrad's, like the factors', live in the kernels' memory). */
   private readonly linearGrad: SparseGradient | null;
+  /** The linear term is AdaGrad's, stepped by the kernels; else FTRL's, stepped in JS. */
+  private readonly linearInKernels: boolean;
+  /** Tokens of the row staged last (bias included); stageRow returns those with factors. */
+  private staged = 0;
 
   constructor(kind: FactorKernelKind, schema: FeatureSchema, params: FactorizationParams, encoding: EncodingSpec, calibration: CalibrationSpec) {
     super(schema, encoding, calibration);
@@ -96,6 +100,7 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
     // FM: one vector per bucket; FFM: one per bucket and field it can meet (every field but the bias).
     const perBucket = kind === 'fm' ? 1 : Math.max(1, this.encoder.fieldCount - 1);
     const rows = buckets * perBucket;
+    this.linearInKernels = this.linearOptimizer instanceof AdaGrad;
     const kernels = factorKernels({
       kind,
       buckets,
@@ -103,10 +108,18 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
       dim: p.dim,
       maxTokens: width,
       maxBatchBuckets: p.batchSize > 1 ? Math.min(buckets, p.batchSize * width) : 0,
+      linearStride: 1 + this.linearOptimizer.initialState.length,
+      linearSteps: this.linearInKernels,
     });
     if (kernels === null) throw new PctrError('PCTR_INTERNAL', `${kind} needs WebAssembly SIMD, which this runtime does not validate`);
     this.kernels = kernels;
-    this.linear = new EmbeddingTable(buckets, 1, { init: { kind: 'zero', scale: 0 }, seed: p.seed, initialState: this.linearOptimizer.initialState, name: `${kind} linear weights` });
+    this.linear = new EmbeddingTable(buckets, 1, {
+      init: { kind: 'zero', scale: 0 },
+      seed: p.seed,
+      initialState: this.linearOptimizer.initialState,
+      name: `${kind} linear weights`,
+      storage: kernels.linear,
+    });
     this.factors = new EmbeddingTable(rows, p.dim, {
       init: { kind: p.init, scale: p.initScale },
       seed: p.seed,
@@ -116,14 +129,33 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
       group: perBucket,
       layout: kind === 'ffm' ? 'group' : 'row',
     });
-    this.linearGrad = p.batchSize > 1 ? new SparseGradient(this.linear) : null;
+    this.linearGrad = p.batchSize > 1 && !this.linearInKernels ? new SparseGradient(this.linear) : null;
   }
 
   /**
-   * Writes the non-bias tokens of row [s, e) into the kernels' scratch (factor row, field, value)
-   * and returns how many; with `touch`, initializes the factor rows they will use (training).
+   * Writes the non-bias tokens of row [s, e) into the kernels' scratch (factor row, field, value,
+   * bucket) and returns how many; with `touch`, initializes the factor rows they will use (training).
    */
   protected abstract stage(enc: EncodedBatch, s: number, e: number, touch: boolean): number;
+
+  /** stage, then the bias token(s) after the others (bucket and value); returns the tokens with factors, leaves all in `staged`. */
+  private stageRow(enc: EncodedBatch, s: number, e: number, touch: boolean): number {
+    const n = this.stage(enc, s, e, touch);
+    const { indices, values, fields } = enc;
+    const { bucket, value } = this.kernels;
+    const bias = this.encoder.biasField;
+    const linear = this.linear;
+    let t = n;
+    for (let k = s; k < e; k++) {
+      // The linear table has one row per group, so touchGroup(bucket) initializes the bucket's row.
+      if (touch) linear.touchGroup(indices[k]);
+      if (fields[k] !== bias) continue;
+      bucket[t] = indices[k];
+      value[t++] = values[k];
+    }
+    this.staged = t;
+    return n;
+  }
 
   async fit(data: () => AsyncIterable<RawBatch>, opts: FitOptions = {}): Promise<FitReport> {
     if (this.encoder.spec.numeric === 'quantile' && !this.encoder.spec.boundaries) {
@@ -144,68 +176,64 @@ export abstract class FactorizationModel extends HashedModel implements OnlineLe
   learnEncoded(enc: EncodedBatch, order?: Int32Array): number {
     const labels = enc.labels;
     if (!labels) throw new PctrError('PCTR_DATA_INVALID', 'training batches must carry labels');
-    const { offsets, indices, values } = enc;
+    const { offsets } = enc;
     const batchSize = this.params.batchSize;
     const kernels = this.kernels;
     const { lr, l2, eps } = this.factorOptimizer;
-    const linear = this.linear;
-    const lin = linear.data;
-    const linStride = linear.stride;
-    const linOpt = this.linearOptimizer;
-    const linGrad = this.linearGrad;
+    const l2Linear = this.params.l2Linear;
+    const inKernels = this.linearInKernels;
     let loss = 0;
     let pending = 0;
     for (let t = 0; t < enc.n; t++) {
       const r = order === undefined ? t : order[t];
       const s = offsets[r];
       const e = offsets[r + 1];
-      const n = this.stage(enc, s, e, true);
-      let logit = kernels.forward(n);
-      // The linear table has one row per group, so touchGroup(bucket) initializes the bucket's row.
-      for (let k = s; k < e; k++) {
-        const i = indices[k];
-        linear.touchGroup(i);
-        logit += lin[i * linStride] * values[k];
-      }
-      const p = sigmoid(logit);
+      const n = this.stageRow(enc, s, e, true);
+      const p = sigmoid(kernels.forward(n, this.staged));
       const y = labels[r];
       // Probability of the observed label, without a branch on the (unpredictable) label.
       loss -= Math.log(Math.max(y * p + (1 - y) * (1 - p), EPS));
       const kappa = p - y;
-      if (linGrad === null) {
-        for (let k = s; k < e; k++) {
-          const at = indices[k] * linStride;
-          linOpt.step(lin, at, lin, at + 1, 1, kappa * values[k]);
-        }
-        kernels.backward(n, kappa, lr, l2, eps);
+      if (!inKernels) this.learnLinearInJs(enc, s, e, kappa);
+      if (batchSize === 1) {
+        kernels.backward(n, this.staged, kappa, lr, l2, eps, l2Linear);
         continue;
       }
-      for (let k = s; k < e; k++) {
-        // row() first: it may grow (replace) grad, which must be read after it.
-        const at = linGrad.row(indices[k]);
-        linGrad.grad[at] += kappa * values[k];
-      }
-      kernels.accumulate(n, kappa);
+      kernels.accumulate(n, this.staged, kappa);
       if (++pending === batchSize || t === enc.n - 1) {
-        linGrad.apply(linear, linOpt, 1 / pending);
-        kernels.apply(1 / pending, lr, l2, eps);
+        this.linearGrad?.apply(this.linear, this.linearOptimizer, 1 / pending);
+        kernels.apply(1 / pending, lr, l2, eps, l2Linear);
         pending = 0;
       }
     }
     return loss;
   }
 
+  /** An FTRL linear term's step (batchSize 1) or gradient sums (mini-batches) for row [s, e). */
+  private learnLinearInJs(enc: EncodedBatch, s: number, e: number, kappa: number): void {
+    const { indices, values } = enc;
+    const linGrad = this.linearGrad;
+    if (linGrad === null) {
+      const { data, stride } = this.linear;
+      for (let k = s; k < e; k++) {
+        const at = indices[k] * stride;
+        this.linearOptimizer.step(data, at, data, at + 1, 1, kappa * values[k]);
+      }
+      return;
+    }
+    for (let k = s; k < e; k++) {
+      // row() first: it may grow (replace) grad, which must be read after it.
+      const at = linGrad.row(indices[k]);
+      linGrad.grad[at] += kappa * values[k];
+    }
+  }
+
   scoreEncoded(enc: EncodedBatch, out: Float32Array): void {
-    const { offsets, indices, values } = enc;
+    const { offsets } = enc;
     const kernels = this.kernels;
-    const lin = this.linear.data;
-    const stride = this.linear.stride;
     for (let r = 0; r < enc.n; r++) {
-      const s = offsets[r];
-      const e = offsets[r + 1];
-      let logit = kernels.forward(this.stage(enc, s, e, false));
-      for (let k = s; k < e; k++) logit += lin[indices[k] * stride] * values[k];
-      out[r] = sigmoid(logit);
+      const n = this.stageRow(enc, offsets[r], offsets[r + 1], false);
+      out[r] = sigmoid(kernels.forward(n, this.staged));
     }
   }
 

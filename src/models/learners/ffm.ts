@@ -41,7 +41,7 @@ export class FfmLearner extends FactorizationModel {
 
   protected stage(enc: EncodedBatch, s: number, e: number, touch: boolean): number {
     const { indices, values, fields } = enc;
-    const { base, field, value } = this.kernels;
+    const { base, field, value, bucket } = this.kernels;
     const bias = this.encoder.biasField;
     const per = this.vectorsPerToken;
     const factors = this.factors;
@@ -51,6 +51,7 @@ export class FfmLearner extends FactorizationModel {
       const first = indices[k] * per;
       if (touch) factors.touchGroup(indices[k]);
       base[n] = first;
+      bucket[n] = indices[k];
       field[n] = fields[k];
       value[n++] = values[k];
     }

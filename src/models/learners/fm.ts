@@ -33,7 +33,7 @@ export class FmLearner extends FactorizationModel {
 
   protected stage(enc: EncodedBatch, s: number, e: number, touch: boolean): number {
     const { indices, values, fields } = enc;
-    const { base, value } = this.kernels;
+    const { base, value, bucket } = this.kernels;
     const bias = this.encoder.biasField;
     const factors = this.factors;
     let n = 0;
@@ -42,6 +42,7 @@ export class FmLearner extends FactorizationModel {
       // One vector per bucket: the bucket is its own group.
       if (touch) factors.touchGroup(indices[k]);
       base[n] = indices[k];
+      bucket[n] = indices[k];
       value[n++] = values[k];
     }
     return n;
