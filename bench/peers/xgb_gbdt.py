@@ -6,7 +6,8 @@ gbdt TRAIN.mat VALID.mat TEST.mat [params]
 gbdt-lr TRAIN.mat VALID.mat LR.mat LR.csr TEST.mat TEST.csr [params] [--lr-c C]
     He et al. 2014 with the same split as pctr's GBDT+LR: xgboost trees on TRAIN (early stopping on
     VALID), their leaves on the LR rows one-hot encoded (plus pctr's hashed raw features from the
-    .csr files), then sklearn LogisticRegression.
+    .csr files), then sklearn LogisticRegression with sklearn_lr.py's solver (saga: liblinear
+    took over 15 min on the generated file's rows; see logistic_regression there).
 
 A .mat file is "PCTRMAT1", u32 rows, u32 cols, f32 values column-major [cols][rows] (NaN missing),
 u8 labels[rows], all little-endian; .csr files are bench/lib/hashed-csr.ts's. Prints one JSON object:
@@ -22,8 +23,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 import xgboost as xgb
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
+from sklearn_lr import logistic_regression
 
 
 def read_mat(path):
@@ -137,11 +138,10 @@ def gbdt_lr(args):
     leaf_seconds, leaf_cpu = time.perf_counter() - t0, time.process_time() - c0
     # C chosen by logloss on the last ninth of the LR rows (time order, not timed), then refit on all of them.
     cut = int(z_lr.shape[0] * 8 / 9)
-    make = lambda c: LogisticRegression(C=c, solver="liblinear", max_iter=1000)
-    valid = {c: log_loss(y_lr[cut:], make(c).fit(z_lr[:cut], y_lr[:cut]).predict_proba(z_lr[cut:])[:, 1], labels=[0, 1]) for c in args.lr_c}
+    valid = {c: log_loss(y_lr[cut:], logistic_regression(c).fit(z_lr[:cut], y_lr[:cut]).predict_proba(z_lr[cut:])[:, 1], labels=[0, 1]) for c in args.lr_c}
     best = min(args.lr_c, key=lambda c: valid[c])
     t0, c0 = time.perf_counter(), time.process_time()
-    lr = make(best).fit(z_lr, y_lr)
+    lr = logistic_regression(best).fit(z_lr, y_lr)
     seconds = tree_seconds + leaf_seconds + time.perf_counter() - t0
     cpu = tree_cpu + leaf_cpu + time.process_time() - c0
     p = lr.predict_proba(z_test)[:, 1]

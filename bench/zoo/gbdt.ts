@@ -5,7 +5,8 @@
  * weight, early stopping rounds on the same validation rows) and the same features: pctr writes
  * the matrices its GBDT trains, stops early and predicts on (numeric columns, each categorical
  * field's count and out-of-fold click rate) and xgboost reads them. GBDT+LR's peer is xgboost's
- * leaves one-hot (plus pctr's hashed raw fields) into sklearn's LogisticRegression, C tuned on the
+ * leaves one-hot (plus pctr's hashed raw fields) into sklearn's LogisticRegression (solver 'saga', as
+ * the linear baseline's: liblinear did not finish in 15 min on the generated file), C tuned on the
  * last ninth of its rows, trees and LR on the same rows as pctr's.
  * `runGbdtZoo(split)` returns one row per model and system; bench/zoo.ts prints them with the other
  * models. Run directly (`node --import tsx bench/zoo/gbdt.ts [--json] [--rows N] [--quick]`) it
@@ -30,6 +31,7 @@ import { measure } from '../lib/measure.ts';
 import { runPeer } from '../lib/peers.ts';
 import { flag, fmt, hasFlag, percentile, printJson, printTable } from '../lib/report.ts';
 import { generatedCriteo, type ZooSplit } from './fm.ts';
+import { LARGE_C } from './linear.ts';
 
 export type GbdtModel = 'gbdt' | 'gbdt-lr';
 
@@ -234,9 +236,9 @@ async function runOnce(split: ZooSplit, seed: number, opts: GbdtZooOptions): Pro
     await writeMatrix(file('gbdtlr-lr.mat'), servedMatrix(trees, linearRows, width));
     await writeMatrix(file('gbdtlr-test.mat'), servedMatrix(trees, test, width));
     const args = ['gbdt-lr', file('gbdtlr-train.mat'), file('gbdtlr-valid.mat'), file('gbdtlr-lr.mat'), file('gbdtlr-test.mat')];
-    // As for the linear baseline (zoo/linear.ts): above SMALL_SPLIT_ROWS one liblinear fit with C = 1, the
-    // weakest regularization of the grid; the grid's five extra fits would take most of an hour there.
-    if (trainRows >= SMALL_SPLIT_ROWS) args.push('--lr-c', '1');
+    // As for the linear baseline (zoo/linear.ts): above SMALL_SPLIT_ROWS one saga fit with the C its
+    // grid chose on the generated file; the grid's five extra fits would add many minutes there.
+    if (trainRows >= SMALL_SPLIT_ROWS) args.push('--lr-c', String(LARGE_C));
     if (learner.params.rawFeatures) {
       const spec = (learner.toArtifact().header.encoding as { lr: EncodingSpec }).lr;
       const encoder = new FeatureEncoder(schema, spec);
