@@ -116,6 +116,7 @@ describe('FeatureEncoder', () => {
     const out = enc.encode(batch([['a', 5, 's'], ['a', 9, 's'], ['a', 50, 's']]));
     expect(rowTokens(out, 0)[1]).toBe(rowTokens(out, 1)[1]);
     expect(rowTokens(out, 2)[1]).not.toBe(rowTokens(out, 0)[1]);
-    expect(() => new FeatureEncoder(schema, spec({ numeric: 'quantile' }))).toThrow(/not fitted/);
+    // Unfitted bins: the encoder can be made (a learner fits them in fit), but not encode.
+    expect(() => new FeatureEncoder(schema, spec({ numeric: 'quantile' })).encode(batch([['a', 5, 's']]))).toThrow(/not fitted/);
   });
 });

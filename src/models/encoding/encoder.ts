@@ -42,6 +42,11 @@ export class FeatureEncoder {
   private readonly keys: Int32Array;
   private readonly crossFields: Int32Array;
   private readonly boundaries: (Float64Array | null)[];
+  /**
+   * A quantile field whose bins are not fitted yet: a learner is made before its fit computes them
+   * (and swaps the encoding), so only encoding rows with it is refused.
+   */
+  private readonly unfitted: string | null;
   private readonly numeric: boolean[];
   private readonly columnMaps = new WeakMap<FeatureSchema, Int32Array>();
   private codes: (Int32Array | null)[] = [];
@@ -77,11 +82,11 @@ export class FeatureEncoder {
       ...spec.crosses.map(([a, b]) => hashString(`${a}\u0000${b}`, FIELD_SEED) | 0),
     ]);
     this.numeric = schema.fields.map((f) => f.kind === 'numeric');
+    const quantile = schema.fields.filter((f) => f.kind === 'numeric' && spec.numeric === 'quantile');
+    this.unfitted = quantile.find((f) => !spec.boundaries?.[f.name])?.name ?? null;
     this.boundaries = schema.fields.map((f) => {
-      if (f.kind !== 'numeric' || spec.numeric !== 'quantile') return null;
-      const b = spec.boundaries?.[f.name];
-      if (!b) throw new PctrError('PCTR_VALIDATION', `quantile bins of numeric field ${f.name} are not fitted`);
-      return Float64Array.from(b);
+      const b = quantile.includes(f) ? spec.boundaries?.[f.name] : undefined;
+      return b ? Float64Array.from(b) : null;
     });
     this.width = names.length + spec.crosses.length + 1;
     this.fieldCount = this.width;
@@ -95,6 +100,7 @@ export class FeatureEncoder {
   }
 
   encode(batch: RawBatch): EncodedBatch {
+    if (this.unfitted !== null) throw new PctrError('PCTR_VALIDATION', `quantile bins of numeric field ${this.unfitted} are not fitted`);
     const n = batch.n;
     if (n > this.capacity) this.grow(n);
     const map = this.columnMap(batch.schema);
