@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../../test/helpers/synthetic-ctr.ts';
-import { compileMargins, ForestScorer } from './forest-scorer.ts';
+import { compileLeaves, compileMargins, ForestScorer } from './forest-scorer.ts';
 import { Forest } from './tree.ts';
 
 const WIDTH = 5;
@@ -67,7 +67,7 @@ describe('GBDT forest scoring', () => {
     }
   });
 
-  it('scores margins with compiled code bit for bit as the walk, NaN thresholds included, and walks trees too deep to compile', () => {
+  it('scores margins and leaves with compiled code bit for bit as the walk, NaN thresholds included, and walks trees too deep to compile', () => {
     const forest = randomForest(60, 4);
     // Splits on a NaN threshold (no training makes one): compiled code must still follow the walk.
     for (const [k, side] of [[0, true], [1, false]] as const) {
@@ -78,14 +78,18 @@ describe('GBDT forest scoring', () => {
     const n = 57;
     const x = Float32Array.from({ length: n * WIDTH }, () => (rand() < 0.15 ? NaN : Math.fround(rand() * 12 - 6)));
     expect(compileMargins(forest)).not.toBeNull();
+    expect(compileLeaves(forest)).not.toBeNull();
     const margins = new Float64Array(n).fill(-0.25);
     forest.addMargins(x, n, WIDTH, margins);
+    const leaves = Array.from({ length: forest.trees }, () => new Int32Array(n));
+    forest.leaves(x, n, WIDTH, leaves);
     const walked = new Float64Array(n).fill(-0.25);
     const scorer = new ForestScorer(forest);
     const at = new Int32Array(n);
     for (let t = 0; t < forest.trees; t++) {
       scorer.walk(forest.roots[t], x, n, WIDTH, at);
       for (let r = 0; r < n; r++) walked[r] += forest.value[at[r]];
+      expect(Array.from(leaves[t])).toEqual(Array.from(at, (i) => forest.leaf[i] + 1));
     }
     expect(Array.from(margins)).toEqual(Array.from(walked));
 
@@ -100,9 +104,15 @@ describe('GBDT forest scoring', () => {
     deep.value[node] = -1;
     deep.finishTree();
     expect(compileMargins(deep)).toBeNull();
+    expect(compileLeaves(deep)).toBeNull();
     const deepMargins = new Float64Array(n);
     deep.addMargins(x, n, WIDTH, deepMargins);
-    for (let r = 0; r < n; r++) expect(deepMargins[r]).toBe(deep.value[reference(deep, x, r, 0)]);
+    const deepLeaves = [new Int32Array(n)];
+    deep.leaves(x, n, WIDTH, deepLeaves);
+    for (let r = 0; r < n; r++) {
+      expect(deepMargins[r]).toBe(deep.value[reference(deep, x, r, 0)]);
+      expect(deepLeaves[0][r]).toBe(deep.leaf[reference(deep, x, r, 0)] + 1);
+    }
   });
 
   it('round-trips through tensors and refuses trees that point outside themselves', () => {

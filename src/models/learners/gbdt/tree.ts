@@ -6,7 +6,7 @@
  * validation rows can be scored on their bins. Tensors round-trip exactly through the artifact.
  */
 import { PctrError } from '../../../core/index.ts';
-import { compileMargins, ForestScorer, type MarginKernel } from './forest-scorer.ts';
+import { compileLeaves, compileMargins, ForestScorer, type LeafKernel, type MarginKernel } from './forest-scorer.ts';
 
 export type ForestTensors = {
   readonly 'tree.roots': Int32Array;
@@ -33,9 +33,11 @@ export class Forest {
   /** Leaf number within its tree (−1 for inner nodes). */
   leaf = new Int32Array(256);
   private compiled: ForestScorer | null = null;
-  /** The margin code and the node count it was compiled at (undefined: not yet; null: walk instead). */
+  /** The margin and leaf code and the node count each was compiled at (undefined: not yet; null: walk instead). */
   private kernel: MarginKernel | null | undefined;
   private kernelNodes = -1;
+  private leafKernel: LeafKernel | null | undefined;
+  private leafKernelNodes = -1;
   private cursors = new Int32Array(0);
 
   /** Appends a node and returns its index; a leaf until `setSplit`. */
@@ -106,8 +108,16 @@ export class Forest {
     }
   }
 
-  /** The leaf number of every row in every tree: out[t][r] = leaf + 1 (0 stays free for "missing"). */
+  /** The leaf number of every row in every tree: out[t][r] = leaf + 1 (0 stays free for "missing"); compiled or walked as addMargins. */
   leaves(x: Float32Array, n: number, width: number, out: readonly Int32Array[]): void {
+    if (this.leafKernelNodes !== this.nodes) {
+      this.leafKernel = compileLeaves(this);
+      this.leafKernelNodes = this.nodes;
+    }
+    if (this.leafKernel) {
+      this.leafKernel(x, n, width, out);
+      return;
+    }
     const c = this.compile();
     const at = this.cursor(n);
     for (let t = 0; t < this.trees; t++) {
