@@ -8,7 +8,7 @@ import { servedFeatureSchema } from '../../features/index.ts';
 import { createLearner, encodeArtifact, loadModel } from '../../models/index.ts';
 import { createRegistry, type Registry } from '../../registry/index.ts';
 import { createRunStore, type RunStore } from '../run-store/index.ts';
-import { ContinuousLearner, nextServedBias, type ContinuousLearnerOptions } from './continuous-learner.ts';
+import { ContinuousLearner, type ContinuousLearnerOptions } from './continuous-learner.ts';
 
 const H = 3_600_000;
 const T0 = Date.parse('2026-04-01T00:00:00Z');
@@ -130,22 +130,5 @@ describe('continuous learner', () => {
     const l = await start();
     await drain(l);
     expect(l.stats()).toMatchObject({ examples: 100, invalid: 2, errors: 0 });
-  });
-});
-
-describe('served-traffic correction', () => {
-  it('adds up half the log of each window\'s served over-prediction, within ±log 2, ignoring windows with too few clicks', () => {
-    const served = (calibration: number, positives = 50) => ({ calibration, positives });
-    let bias = nextServedBias(0, served(1.2), 10);
-    expect(bias).toBeCloseTo(0.5 * Math.log(1.2), 12);
-    // The next snapshot, corrected by that, still over-predicts a little: the correction grows.
-    bias = nextServedBias(bias, served(1.05), 10);
-    expect(bias).toBeCloseTo(0.5 * Math.log(1.2) + 0.5 * Math.log(1.05), 12);
-    // Under-prediction takes it back; too few clicks or no ratio leave it.
-    expect(nextServedBias(bias, served(0.8), 10)).toBeLessThan(bias);
-    expect(nextServedBias(bias, served(3, 9), 10)).toBe(bias);
-    expect(nextServedBias(bias, served(Number.NaN), 10)).toBe(bias);
-    expect(nextServedBias(0.6, served(100), 10)).toBeCloseTo(Math.log(2), 12);
-    expect(nextServedBias(-0.6, served(0.001), 10)).toBeCloseTo(-Math.log(2), 12);
   });
 });

@@ -28,13 +28,8 @@
  * Calibration: a snapshot is published with a Platt calibration fitted on the progressive window
  * (the learner's honest scores of recent examples), and judged with it. FTRL's regularization pulls
  * scores toward the mean, and ads served for their high pCTR are the ones whose pCTR was too high
- * (the winner's curse): both move the served mean away from the CTR unless corrected. The window
- * cannot show the winner's curse (its examples were chosen by the serving model's errors, not the
- * learner's), so the published calibration also carries a correction learned on served traffic:
- * once snapshots serve, the log of their served mean pCTR ÷ CTR is added up, half of it per
- * decision (an integral controller; the window's traffic was served a decision or two ago), and
- * taken off Platt's intercept. Gates judge the window with the window's own fit. The learner itself
- * keeps learning and scoring uncalibrated.
+ * (the winner's curse): both move the served mean away from the CTR unless corrected. The learner
+ * itself keeps learning and scoring uncalibrated.
  */
 import {
   PctrError,
@@ -68,20 +63,6 @@ import type { RunStore } from '../run-store/run-store.ts';
 import { sleep } from '../runners/runner.ts';
 import { decodeExamples } from './example-batch.ts';
 import { decideAndPublish, type PublishDecision } from './publish.ts';
-
-/** Share of the served over-prediction (log ratio) each decision corrects, and the most correction in all. */
-const SERVED_GAIN = 0.5;
-const MAX_SERVED_CORRECTION = Math.log(2);
-
-/**
- * The served-traffic correction after one more decision: `bias` plus SERVED_GAIN · log(served mean
- * pCTR ÷ CTR), within ±log 2; unchanged while the window has fewer than `minPositives` clicks.
- */
-export function nextServedBias(bias: number, served: Pick<Metrics, 'positives' | 'calibration'>, minPositives: number): number {
-  if (served.positives < minPositives || !(served.calibration > 0) || !Number.isFinite(served.calibration)) return bias;
-  const next = bias + SERVED_GAIN * Math.log(served.calibration);
-  return Math.max(-MAX_SERVED_CORRECTION, Math.min(MAX_SERVED_CORRECTION, next));
-}
 
 /** The first `"ts":` of a labeled example's JSON is its impression time (clickTs has another name). */
 const TS_FIELD = /"ts":(\d+)/;
@@ -164,8 +145,6 @@ export class ContinuousLearner {
   private newestTs = -Infinity;
   /** Per partition of the examples topic, the impression time of the newest negative read: labels up to it are final there. */
   private readonly negativesUpTo = new Map<number, number>();
-  /** Log of how much published snapshots over-predict on what they serve (see the file's comment). */
-  private servedBias = 0;
 
   private constructor(
     opts: ContinuousLearnerOptions,
@@ -286,12 +265,7 @@ export class ContinuousLearner {
   }
 
   private async decide(): Promise<void> {
-    const minPositives = this.opts.minPositives ?? 10;
-    const servedWindow = this.servedWindow.windowMetrics();
-    // Only traffic our own snapshots served says how they are off (not the champion we started beside).
-    if (this.counters.published > 0) this.servedBias = nextServedBias(this.servedBias, servedWindow, minPositives);
-    const { calibration: fitted, metrics } = this.calibratedWindow();
-    const calibration = fitted?.platt ? { ...fitted, platt: { a: fitted.platt.a, b: fitted.platt.b - this.servedBias } } : fitted;
+    const { calibration, metrics } = this.calibratedWindow();
     const d = await decideAndPublish(
       {
         registry: this.opts.registry,
@@ -300,13 +274,13 @@ export class ContinuousLearner {
         gate: this.gate,
         codeVersion: codeVersion(),
         logger: this.logger,
-        minPositives,
+        minPositives: this.opts.minPositives ?? 10,
       },
       {
         learner: this.learner,
         calibration,
         learnerWindow: metrics,
-        servedWindow,
+        servedWindow: this.servedWindow.windowMetrics(),
         examplesSeen: this.counters.examples,
         range: this.range,
         params: this.opts.params ?? {},
