@@ -24,6 +24,11 @@ import { tempDir } from './helpers/services.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/onnx-sim/', import.meta.url));
 const IMPRESSIONS = 300_000;
+/**
+ * Simulated start of the run: the market's CTR follows an hour-of-day curve, so a run started at the
+ * wall clock's hour learns a different stream at different times of day (calibration 0.96–1.19).
+ */
+const SIM_START = '2026-01-05T02:00:00Z';
 const MODEL = 'ctr';
 
 const tmp = tempDir('e2e-embedded');
@@ -101,7 +106,7 @@ describe('pctr start --sim: the whole loop, embedded', () => {
 
       const summaryFile = join(tmp.dir, `summary-${attempt}.json`);
       const started = performance.now();
-      const run = (running = spawnPctr('start', ['start', '--sim', '--speed', 'max', '--impressions', String(IMPRESSIONS), '--port', '0', '--summary-json', summaryFile], env));
+      const run = (running = spawnPctr('start', ['start', '--sim', '--speed', 'max', '--start', SIM_START, '--impressions', String(IMPRESSIONS), '--port', '0', '--summary-json', summaryFile], env));
       const exit = await run.exited;
       const wall = (performance.now() - started) / 1000;
       expect(exit.code, run.output()).toBe(0);

@@ -74,7 +74,7 @@ async function run(opts: ClusterOptions, logFile: string | null): Promise<Cluste
   if (opts.sim) {
     // Continue event time where an earlier run on this data dir left it: the join's watermark is there.
     const last = system.lastEventTime();
-    eventStart = Math.max(Date.now(), last === null ? 0 : last + 60_000);
+    eventStart = Math.max(opts.sim.start ?? Date.now(), last === null ? 0 : last + 60_000);
   }
   const spec = opts.sim ? simClockSpec(eventStart, opts.sim.speed) : null;
   if (spec) clock.target = clockOf(spec);

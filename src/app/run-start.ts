@@ -16,6 +16,8 @@ import { TerminalView, type TerminalOut } from './terminal-view.ts';
 export interface SimSettings {
   /** Simulated time per wall time, or 'max': as fast as the gateway answers. */
   readonly speed: number | 'max';
+  /** Simulated time the traffic starts at (default: now). */
+  readonly start?: number;
   /** Rank requests per simulated second. */
   readonly requestRate: number;
   readonly k: number;
@@ -133,7 +135,7 @@ async function run(opts: StartOptions, logFile: string | null): Promise<RunSumma
     if (opts.sim) {
       // Continue event time where an earlier run on this data dir left it: the join's watermark is there.
       const last = system.lastEventTime();
-      eventStart = Math.max(Date.now(), last === null ? 0 : last + 60_000);
+      eventStart = Math.max(opts.sim.start ?? Date.now(), last === null ? 0 : last + 60_000);
       const spec = simClockSpec(eventStart, opts.sim.speed);
       clock.target = clockOf(spec);
       traffic = startSimTraffic(opts.sim, config, system.address, spec);

@@ -58,7 +58,8 @@ const positive = (v: string) => {
   return n;
 };
 const speed = (v: string) => (v === 'max' ? 'max' : positive(v));
-const time = (v: string) => {
+/** An ISO 8601 time or epoch milliseconds (`--start`, here and in `pctr start`). */
+export const time = (v: string) => {
   const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be an ISO 8601 time (2024-01-01T00:00Z) or epoch milliseconds');
   return n;

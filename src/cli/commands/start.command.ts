@@ -7,6 +7,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadConfig, parseDuration, type ConfigOverrides } from '../../core/index.ts';
 import { parseParamPairs } from '../../models/index.ts';
 import { DEFAULT_LEARNER_PARAMS, SIM_DEFAULTS, runCluster, runStart, type SimSettings } from '../../app/index.ts';
+import { time } from './sim.command.ts';
 
 interface StartFlags {
   sim?: boolean;
@@ -16,6 +17,7 @@ interface StartFlags {
   summaryJson?: string;
   workers: number;
   speed: number | 'max';
+  start?: number;
   impressions?: number;
   rate: number;
   k: number;
@@ -86,6 +88,7 @@ export function registerStartCommand(program: Command): void {
     .option('--k <n>', 'sim: ads per request', int(1), SIM_DEFAULTS.k)
     .option('--concurrency <n>', 'sim: rank requests in flight', int(1), SIM_DEFAULTS.concurrency)
     .option('--seed <n>', 'sim: market seed', int(0), SIM_DEFAULTS.seed)
+    .option('--start <time>', 'sim: simulated start time, ISO 8601 or epoch ms (default: now; the market has an hour-of-day curve, so a fixed start makes runs repeatable)', time)
     .option('--users <n>', 'sim: users in the market', int(1), SIM_DEFAULTS.users)
     .option('--ads <n>', 'sim: live ads in the market', int(1), SIM_DEFAULTS.ads)
     .option('--window <n>', 'sim: impressions in the served-vs-oracle window of the view and the summary', int(100), SIM_DEFAULTS.window)
@@ -101,6 +104,7 @@ export function registerStartCommand(program: Command): void {
       const sim: SimSettings | null = flags.sim
         ? {
             speed: flags.speed,
+            ...(flags.start === undefined ? {} : { start: flags.start }),
             requestRate: flags.rate,
             k: flags.k,
             concurrency: flags.concurrency,
