@@ -15,7 +15,7 @@ import { MemoryOnlineStore } from '../features/index.ts';
 import { EmbeddedSystem, type SystemStatus } from './embedded-system.ts';
 import { GatewayWorkers, type WorkerRecord } from './gateway-workers.ts';
 import { ReplicatedStore } from './replicated-store.ts';
-import { clientKey, startSimTraffic, watch, withStartLogFile, type StartOptions } from './run-start.ts';
+import { clientKey, simEventStart, startSimTraffic, watch, withStartLogFile, type StartOptions } from './run-start.ts';
 import { ClockRef, clockOf, simClockSpec } from './sim-clock.ts';
 import type { SimTraffic } from './sim-traffic.ts';
 import { workersMetricsRoute } from './workers-metrics.route.ts';
@@ -71,11 +71,7 @@ async function run(opts: ClusterOptions, logFile: string | null): Promise<Cluste
     aggregatesStore: (store) => (store instanceof MemoryOnlineStore ? (replicated = new ReplicatedStore(store)) : store),
   });
   let eventStart = clock.now();
-  if (opts.sim) {
-    // Continue event time where an earlier run on this data dir left it: the join's watermark is there.
-    const last = system.lastEventTime();
-    eventStart = Math.max(opts.sim.start ?? Date.now(), last === null ? 0 : last + 60_000);
-  }
+  if (opts.sim) eventStart = simEventStart(opts.sim, system.lastEventTime());
   const spec = opts.sim ? simClockSpec(eventStart, opts.sim.speed) : null;
   if (spec) clock.target = clockOf(spec);
   const workers = new GatewayWorkers({ config, host, port: config.gateway.port, log: system.log, store: replicated, clock, logger, notice: (line) => out.write(`${line}\n`) });

@@ -110,6 +110,14 @@ export function startSimTraffic(sim: SimSettings, config: Config, baseUrl: strin
   });
 }
 
+/**
+ * Where the simulated traffic's event time starts: `--start` or now, but never before where an
+ * earlier run on this data dir left it (a minute past its last event): the join's watermark is there.
+ */
+export function simEventStart(sim: SimSettings, lastEventTime: number | null): number {
+  return Math.max(sim.start ?? Date.now(), lastEventTime === null ? 0 : lastEventTime + 60_000);
+}
+
 export async function runStart(opts: StartOptions): Promise<RunSummary> {
   return withStartLogFile(opts, (logFile) => run(opts, logFile));
 }
@@ -133,9 +141,7 @@ async function run(opts: StartOptions, logFile: string | null): Promise<RunSumma
   let eventStart = clock.now();
   try {
     if (opts.sim) {
-      // Continue event time where an earlier run on this data dir left it: the join's watermark is there.
-      const last = system.lastEventTime();
-      eventStart = Math.max(opts.sim.start ?? Date.now(), last === null ? 0 : last + 60_000);
+      eventStart = simEventStart(opts.sim, system.lastEventTime());
       const spec = simClockSpec(eventStart, opts.sim.speed);
       clock.target = clockOf(spec);
       traffic = startSimTraffic(opts.sim, config, system.address, spec);

@@ -33,11 +33,8 @@ export class Forest {
   /** Leaf number within its tree (−1 for inner nodes). */
   leaf = new Int32Array(256);
   private compiled: ForestScorer | null = null;
-  /** The margin and leaf code and the node count each was compiled at (undefined: not yet; null: walk instead). */
-  private kernel: MarginKernel | null | undefined;
-  private kernelNodes = -1;
-  private leafKernel: LeafKernel | null | undefined;
-  private leafKernelNodes = -1;
+  /** The margin and leaf code for the forest at `nodes` nodes (undefined: not compiled yet; null: walk instead). */
+  private kernels: { nodes: number; margins?: MarginKernel | null; leaves?: LeafKernel | null } = { nodes: -1 };
   private cursors = new Int32Array(0);
 
   /** Appends a node and returns its index; a leaf until `setSplit`. */
@@ -91,12 +88,10 @@ export class Forest {
    * forest compiled to code (recompiled when its node count changes) or, when that is refused, walked.
    */
   addMargins(x: Float32Array, n: number, width: number, margins: Float64Array): void {
-    if (this.kernelNodes !== this.nodes) {
-      this.kernel = compileMargins(this);
-      this.kernelNodes = this.nodes;
-    }
-    if (this.kernel) {
-      this.kernel(x, n, width, margins);
+    const k = this.currentKernels();
+    if (k.margins === undefined) k.margins = compileMargins(this);
+    if (k.margins) {
+      k.margins(x, n, width, margins);
       return;
     }
     const c = this.compile();
@@ -110,12 +105,10 @@ export class Forest {
 
   /** The leaf number of every row in every tree: out[t][r] = leaf + 1 (0 stays free for "missing"); compiled or walked as addMargins. */
   leaves(x: Float32Array, n: number, width: number, out: readonly Int32Array[]): void {
-    if (this.leafKernelNodes !== this.nodes) {
-      this.leafKernel = compileLeaves(this);
-      this.leafKernelNodes = this.nodes;
-    }
-    if (this.leafKernel) {
-      this.leafKernel(x, n, width, out);
+    const k = this.currentKernels();
+    if (k.leaves === undefined) k.leaves = compileLeaves(this);
+    if (k.leaves) {
+      k.leaves(x, n, width, out);
       return;
     }
     const c = this.compile();
@@ -125,6 +118,12 @@ export class Forest {
       const col = out[t];
       for (let r = 0; r < n; r++) col[r] = this.leaf[at[r]] + 1;
     }
+  }
+
+  /** The compiled code of the forest as it is now: dropped when it has changed (training appends, truncate). */
+  private currentKernels(): Forest['kernels'] {
+    if (this.kernels.nodes !== this.nodes) this.kernels = { nodes: this.nodes };
+    return this.kernels;
   }
 
   /** The scoring layout, rebuilt when the forest has changed (training appends, truncate). */
