@@ -51,11 +51,30 @@ export const op = {
   f32store: [0x38, 2, 0],
   i32load: [0x28, 2, 0],
   gtU: [0x4b],
+  ltS: [0x48],
+  leU: [0x4d],
+  shrU: [0x76],
+  select: [0x1b],
+  i32store: (offset = 0) => [0x36, 2, ...uleb(offset)],
+  /** i32.load8_u with a byte offset. */
+  load8u: (offset = 0) => [0x2d, 0, ...uleb(offset)],
+  f64load: (offset = 0) => [0x2b, 3, ...uleb(offset)],
+  f64store: (offset = 0) => [0x39, 3, ...uleb(offset)],
+  f64add: [0xa0],
+  i64load: (offset = 0) => [0x29, 3, ...uleb(offset)],
+  i64store: (offset = 0) => [0x37, 3, ...uleb(offset)],
+  f64: (x: number) => [0x44, ...new Uint8Array(Float64Array.of(x).buffer)],
   vload: (offset: number) => [0xfd, ...uleb(0), 4, ...uleb(offset)],
   vstore: (offset: number) => [0xfd, ...uleb(11), 4, ...uleb(offset)],
   vzero: [0xfd, ...uleb(12), ...new Array<number>(16).fill(0)],
   splat: [0xfd, ...uleb(0x13)],
   fadd: [0xfd, ...uleb(0xe4)],
+  /** f64x2.add. */
+  dadd: [0xfd, ...uleb(0xf0)],
+  /** v128.load64_zero: 8 bytes into the low half. */
+  vload64: (offset: number) => [0xfd, ...uleb(0x5d), 3, ...uleb(offset)],
+  /** f64x2.promote_low_f32x4. */
+  promote: [0xfd, ...uleb(0x5f)],
   fmul: [0xfd, ...uleb(0xe6)],
   fmax: [0xfd, ...uleb(0xe9)],
   fgt: [0xfd, ...uleb(0x44)],
@@ -72,13 +91,15 @@ export interface WasmFunction {
   readonly name: string;
   /** Number of i32 parameters. */
   readonly params: number;
+  /** Number of i32 results (default 0). */
+  readonly results?: number;
   /** Locals and code, without the size prefix. */
   readonly body: number[];
 }
 
 /** A module importing env.memory (shared, up to maxPages) and exporting `functions` by name. */
 export function moduleBytes(functions: readonly WasmFunction[], maxPages: number): Uint8Array {
-  const type = section(1, vec(functions.map((f) => [0x60, ...vec(new Array<number[]>(f.params).fill([I32])), ...vec([])])));
+  const type = section(1, vec(functions.map((f) => [0x60, ...vec(new Array<number[]>(f.params).fill([I32])), ...vec(new Array<number[]>(f.results ?? 0).fill([I32]))])));
   const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x03, ...uleb(1), ...uleb(maxPages)]]));
   const funcs = section(3, vec(functions.map((_, i) => uleb(i))));
   const exports = section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)])));

@@ -42,37 +42,34 @@ export async function boost(forest: Forest, data: BoostData, p: GbdtParams, thre
   const n = train.n;
   const margins = new Float64Array(n).fill(data.baseMargin);
   const validMargins = valid ? new Float64Array(valid.n).fill(data.baseMargin) : null;
-  const grad = new Float32Array(n);
-  const hess = new Float32Array(n);
   const labels = train.labels;
   const stopAfter = valid && valid.n > 0 ? p.earlyStoppingRounds : 0;
   let best = 0;
   let bestLoss = validMargins ? meanLoss(validMargins, valid!.labels, valid!.n) : Infinity;
-  let trainLoss = NaN;
+  // The training margins of the best round so far (its training loss is reported), when stopping early may cut back to it.
+  const bestMargins = validMargins ? Float64Array.from(margins) : null;
   let rounds = 0;
   const grower = await TreeGrower.create(train, p, threads);
+  const gh = grower.gradients;
   try {
     for (let t = 0; t < p.trees; t++) {
       opts.signal?.throwIfAborted();
-      let loss = 0;
       for (let r = 0; r < n; r++) {
-        const m = margins[r];
-        const y = labels[r];
-        const q = 1 / (1 + Math.exp(-m));
-        grad[r] = q - y;
-        hess[r] = Math.max(q * (1 - q), 1e-16);
-        loss += rowLoss(m, y);
+        const q = 1 / (1 + Math.exp(-margins[r]));
+        gh[2 * r] = q - labels[r];
+        gh[2 * r + 1] = Math.max(q * (1 - q), 1e-16);
       }
-      if (t === best) trainLoss = loss / n;
-      grower.grow(grad, hess, forest, margins);
+      grower.grow(forest, margins);
       rounds = t + 1;
       let status = `tree ${rounds}/${p.trees}`;
       if (validMargins) {
         forest.addBinnedMargins(t, valid!.bins, valid!.n, validMargins);
         const v = meanLoss(validMargins, valid!.labels, valid!.n);
         status += `: validation logloss ${v.toFixed(5)}`;
-        if (v < bestLoss) [best, bestLoss] = [rounds, v];
-        else if (stopAfter > 0 && rounds - best >= stopAfter) break;
+        if (v < bestLoss) {
+          [best, bestLoss] = [rounds, v];
+          bestMargins!.set(margins);
+        } else if (stopAfter > 0 && rounds - best >= stopAfter) break;
       } else {
         best = rounds;
       }
@@ -82,7 +79,7 @@ export async function boost(forest: Forest, data: BoostData, p: GbdtParams, thre
   } finally {
     await grower.close();
   }
-  if (best === rounds) trainLoss = meanLoss(margins, labels, n);
+  const trainLoss = meanLoss(best === rounds || bestMargins === null ? margins : bestMargins, labels, n);
   forest.truncate(best);
   return { trees: best, rounds, trainLogloss: trainLoss, ...(validMargins ? { validationLogloss: bestLoss } : {}) };
 }

@@ -18,7 +18,7 @@ import { boost } from './boost.ts';
 import type { CategoryTable } from './categorical.ts';
 import { trainingSplit, type CollectedRows } from './collect.ts';
 import { buildTrainingFeatures, featureNames, FeatureTransform, type Rows } from './features.ts';
-import { typedArray } from './histogram-threads.ts';
+import { trainingArrays, type TrainingArrays } from './histogram-kernel.ts';
 import { GbdtParams } from './params.ts';
 import { Forest } from './tree.ts';
 
@@ -81,7 +81,7 @@ export class GbdtLearner implements CalibratedLearner {
     const p = this.params;
     const { rows, train, valid } = await trainingSplit(this.schema, data, p, opts);
     const threads = train.n >= PARALLEL_MIN_ROWS ? p.threads : 1;
-    const binned = binFeatures(this.schema, train, valid, p, threads > 1);
+    const binned = binFeatures(this.schema, train, valid, p);
     let clicks = 0;
     for (let r = 0; r < train.n; r++) clicks += train.labels[r];
     const prior = Math.min(Math.max(clicks / train.n, 1e-6), 1 - 1e-6);
@@ -89,7 +89,7 @@ export class GbdtLearner implements CalibratedLearner {
     const baseMargin = Math.log(prior / (1 - prior));
     const result = await boost(
       forest,
-      { train: { n: train.n, bins: binned.bins, upper: binned.upper, labels: train.labels }, valid: valid && { n: valid.n, bins: binned.validBins, labels: valid.labels }, baseMargin },
+      { train: { n: train.n, arrays: binned.arrays, upper: binned.upper, labels: train.labels }, valid: valid && { n: valid.n, bins: binned.validBins, labels: valid.labels }, baseMargin },
       p,
       threads,
       opts,
@@ -197,18 +197,20 @@ function trainedOn(rows: CollectedRows, source: string | undefined): NonNullable
 }
 
 interface Binned {
-  readonly bins: Uint8Array;
+  /** The training rows' bins, in the memory training's other arrays share. */
+  readonly arrays: TrainingArrays;
   readonly validBins: Uint8Array;
   readonly upper: Float64Array[];
   readonly tables: CategoryTable[];
 }
 
-/** Every feature binned once, column-major (shared memory when worker threads will read it). */
-function binFeatures(schema: FeatureSchema, train: Rows, valid: Rows | null, p: GbdtParams, shared: boolean): Binned {
+/** Every feature binned once, column-major, the training rows' into training's shared memory. */
+function binFeatures(schema: FeatureSchema, train: Rows, valid: Rows | null, p: GbdtParams): Binned {
   const width = featureNames(schema).length;
   const n = train.n;
   const vn = valid?.n ?? 0;
-  const bins = typedArray(Uint8Array, n * width, shared);
+  const arrays = trainingArrays(n, width, p.maxBin, p.maxLeaves);
+  const bins = arrays.bins;
   const validBins = new Uint8Array(vn * width);
   const upper: Float64Array[] = [];
   const sample = new Float64Array(Math.min(n, BIN_SAMPLE_ROWS));
@@ -217,5 +219,5 @@ function binFeatures(schema: FeatureSchema, train: Rows, valid: Rows | null, p: 
     binColumn(column, n, upper[f], bins.subarray(f * n, (f + 1) * n));
     if (validColumn) binColumn(validColumn, vn, upper[f], validBins.subarray(f * vn, (f + 1) * vn));
   });
-  return { bins, validBins, upper, tables };
+  return { arrays, validBins, upper, tables };
 }

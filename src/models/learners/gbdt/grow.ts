@@ -8,21 +8,19 @@
  * its rows if it is split after all.
  */
 import { histogramLayout, subtractHistogram, type HistogramInput } from './histogram.ts';
-import { HistogramThreads, typedArray } from './histogram-threads.ts';
+import { poolSlots, type TrainingArrays } from './histogram-kernel.ts';
+import { HistogramThreads } from './histogram-threads.ts';
 import type { GbdtParams } from './params.ts';
 import { findBestSplit, Split } from './split.ts';
 import type { Forest } from './tree.ts';
 
-/** Training rows binned: feature f of row r at bins[f·n + r] (bins in a SharedArrayBuffer). */
+/** Training rows binned: feature f of row r at arrays.bins[f·n + r], with the rest of training's arrays. */
 export interface BinnedRows {
   readonly n: number;
-  readonly bins: Uint8Array;
   /** Per feature: upper boundaries of its value bins (binning.ts). */
   readonly upper: readonly Float64Array[];
+  readonly arrays: TrainingArrays;
 }
-
-/** Histogram memory the pool may take (bytes). */
-const POOL_BYTES = 256 * 1024 * 1024;
 
 interface Leaf {
   node: number;
@@ -40,7 +38,6 @@ export class TreeGrower {
   private readonly input: HistogramInput;
   private readonly size: number;
   private readonly free: number[] = [];
-  private readonly scratch: Int32Array;
   private readonly leaves: Leaf[] = [];
   private readonly spare: Leaf[] = [];
 
@@ -55,42 +52,37 @@ export class TreeGrower {
     this.input = input;
     this.size = size;
     for (let s = slots - 1; s >= 0; s--) this.free.push(s);
-    this.scratch = new Int32Array(data.n);
   }
 
   static async create(data: BinnedRows, p: GbdtParams, threads: number): Promise<TreeGrower> {
     const binCounts = Int32Array.from(data.upper, (u) => u.length + 2);
     const { offsets, size } = histogramLayout(binCounts);
     const features = Int32Array.from(data.upper, (_, f) => f);
-    const slots = Math.max(3, Math.min(p.maxLeaves, Math.floor(POOL_BYTES / (8 * Math.max(1, size)))));
-    const shared = threads > 1;
-    const input: HistogramInput = {
-      bins: data.bins,
-      rows: data.n,
-      index: typedArray(Int32Array, data.n, shared),
-      g: typedArray(Float32Array, data.n, shared),
-      h: typedArray(Float32Array, data.n, shared),
-      hist: typedArray(Float64Array, slots * size, shared),
-      offsets,
-      binCounts,
-      features,
-    };
+    const { memory, bins, index, gh, pairs, scratch, hist } = data.arrays;
+    // The pool was sized for histograms of maxBin bins per feature; the real ones may be smaller.
+    const slots = Math.min(poolSlots(size, p.maxLeaves), Math.floor(hist.length / Math.max(1, size)));
+    const input: HistogramInput = { bins, rows: data.n, index, gh, pairs, scratch, hist, offsets, binCounts, features, memory };
     return new TreeGrower(data, p, await HistogramThreads.start(input, threads), input, size, slots);
   }
 
+  /** Where the caller puts each row's (gradient, hessian) before `grow`: row r's at 2r, 2r + 1. */
+  get gradients(): Float32Array {
+    return this.input.gh;
+  }
+
   /** Grows one tree on the rows' gradients into `forest`, adding its leaf values to `margins`. */
-  grow(grad: Float32Array, hess: Float32Array, forest: Forest, margins: Float64Array): void {
-    const { index } = this.input;
+  grow(forest: Forest, margins: Float64Array): void {
+    const { index, gh } = this.input;
     const n = this.data.n;
     for (let i = 0; i < n; i++) index[i] = i;
     let g = 0;
     let h = 0;
     for (let r = 0; r < n; r++) {
-      g += grad[r];
-      h += hess[r];
+      g += gh[2 * r];
+      h += gh[2 * r + 1];
     }
     const root = this.leaf(forest.startTree(), 0, n, 0, g, h, n);
-    this.histogram(root, grad, hess);
+    this.histogram(root);
     this.evaluate(root);
     const leaves = this.leaves;
     leaves.push(root);
@@ -98,7 +90,7 @@ export class TreeGrower {
       let best = -1;
       for (let k = 0; k < leaves.length; k++) if (leaves[k].split.found && (best < 0 || leaves[k].split.gain > leaves[best].split.gain)) best = k;
       if (best < 0) break;
-      const [left, right] = this.split(leaves[best], forest, grad, hess);
+      const [left, right] = this.split(leaves[best], forest);
       leaves[best] = left;
       leaves.push(right);
     }
@@ -118,9 +110,9 @@ export class TreeGrower {
     return this.threads.close();
   }
 
-  private split(parent: Leaf, forest: Forest, grad: Float32Array, hess: Float32Array): [Leaf, Leaf] {
+  private split(parent: Leaf, forest: Forest): [Leaf, Leaf] {
     const s = parent.split;
-    const mid = this.partition(parent.start, parent.end, s.feature, s.bin, s.missingLeft);
+    const mid = this.threads.partition(parent.start, parent.end, s.feature, s.bin, s.missingLeft);
     const upper = this.data.upper[s.feature];
     const threshold = s.bin <= upper.length ? upper[s.bin - 1] : Infinity;
     const l = forest.addNode();
@@ -134,14 +126,14 @@ export class TreeGrower {
     const [small, large] = left.c <= right.c ? [left, right] : [right, left];
     const canLarge = small === left ? canRight : canLeft;
     if (canLeft || canRight) {
-      this.histogram(small, grad, hess, parent);
+      this.histogram(small, parent);
       if (canLarge) {
         if (parent.slot >= 0) {
           subtractHistogram(this.input.hist, parent.slot * this.size, small.slot * this.size, this.size);
           large.slot = parent.slot;
           parent.slot = -1;
         } else {
-          this.histogram(large, grad, hess, small);
+          this.histogram(large, small);
         }
       }
     }
@@ -157,32 +149,8 @@ export class TreeGrower {
     return [left, right];
   }
 
-  /** Stable partition of index[start, end) by the split; returns where the right child starts. */
-  private partition(start: number, end: number, feature: number, bin: number, missingLeft: boolean): number {
-    const { index } = this.input;
-    const n = this.data.n;
-    const bins = this.data.bins.subarray(feature * n, feature * n + n);
-    const right = this.scratch;
-    let l = start;
-    let k = 0;
-    for (let i = start; i < end; i++) {
-      const row = index[i];
-      const b = bins[row];
-      if (b === 0 ? missingLeft : b <= bin) index[l++] = row;
-      else right[k++] = row;
-    }
-    index.set(right.subarray(0, k), l);
-    return l;
-  }
-
   /** Builds the leaf's histograms into a slot (never taking `keep`'s). */
-  private histogram(leaf: Leaf, grad: Float32Array, hess: Float32Array, keep: Leaf | null = null): void {
-    const { index, g, h } = this.input;
-    for (let i = leaf.start; i < leaf.end; i++) {
-      const r = index[i];
-      g[i] = grad[r];
-      h[i] = hess[r];
-    }
+  private histogram(leaf: Leaf, keep: Leaf | null = null): void {
     leaf.slot = this.allocate(keep);
     this.threads.build(leaf.slot * this.size, leaf.start, leaf.end);
   }

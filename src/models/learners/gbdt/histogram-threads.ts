@@ -8,7 +8,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { PctrError, startWorker } from '../../../core/index.ts';
-import { buildHistograms, CTRL, OP_BUILD, OP_STOP, type HistogramInput } from './histogram.ts';
+import { CTRL, OP_BUILD, OP_STOP, type HistogramKernels, type HistogramInput } from './histogram.ts';
+import { histogramKernels } from './histogram-kernel.ts';
 
 /** Nodes with fewer rows are built by the main thread alone. */
 export const PARALLEL_MIN_NODE_ROWS = 2048;
@@ -28,12 +29,14 @@ export function typedArray<T extends Float64Array | Float32Array | Int32Array | 
 export class HistogramThreads {
   private failure: Error | null = null;
   private seq = 0;
+  private readonly own: HistogramKernels;
 
   private constructor(
     private readonly input: HistogramInput,
     private readonly workers: Worker[],
     private readonly ctrl: Int32Array,
   ) {
+    this.own = histogramKernels(input);
     for (const w of workers) {
       w.on('error', (e) => (this.failure ??= e));
       w.on('exit', () => (this.failure ??= new Error('histogram worker exited')));
@@ -62,11 +65,17 @@ export class HistogramThreads {
     return new HistogramThreads(input, workers, ctrl);
   }
 
+  /** Stable partition of a node's rows (on the main thread; see HistogramKernels.partition). */
+  partition(start: number, end: number, feature: number, bin: number, missingLeft: boolean): number {
+    return this.own.partition(start, end, feature, bin, missingLeft);
+  }
+
   /** Histograms of every feature for index positions [start, end), into the histogram at `base`. */
   build(base: number, start: number, end: number): void {
     const features = this.input.features.length;
+    this.own.gather(start, end);
     if (this.workers.length === 0 || end - start < PARALLEL_MIN_NODE_ROWS) {
-      buildHistograms(this.input, base, start, end, 0, features);
+      this.own.build(base, start, end, 0, features);
       return;
     }
     if (this.failure) throw new PctrError('PCTR_INTERNAL', `a histogram worker failed: ${this.failure.message}`, { cause: this.failure });
@@ -88,7 +97,7 @@ export class HistogramThreads {
       Atomics.notify(ctrl, at + CTRL.SEQ);
       dispatched++;
     }
-    buildHistograms(this.input, base, start, end, dispatched * chunk, features);
+    this.own.build(base, start, end, dispatched * chunk, features);
     for (let w = 0; w < dispatched; w++) this.await(w, seq);
   }
 

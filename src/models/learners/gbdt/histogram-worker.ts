@@ -5,11 +5,13 @@
  * costs about as much.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildHistograms, CTRL, OP_BUILD, OP_STOP, type HistogramInput } from './histogram.ts';
+import { CTRL, OP_BUILD, OP_STOP, type HistogramInput } from './histogram.ts';
+import { histogramKernels } from './histogram-kernel.ts';
 
 const data = workerData as HistogramInput & { ctrl: Int32Array; slot: number };
 const { ctrl, slot } = data;
 const at = slot * CTRL.STRIDE;
+const build = histogramKernels(data).build;
 let seen = 0;
 parentPort!.postMessage('ready');
 for (;;) {
@@ -19,7 +21,7 @@ for (;;) {
   if (op === OP_STOP) break;
   try {
     if (op !== OP_BUILD) throw new Error(`unknown histogram command ${op}`);
-    buildHistograms(data, ctrl[at + CTRL.BASE], ctrl[at + CTRL.START], ctrl[at + CTRL.END], ctrl[at + CTRL.FFROM], ctrl[at + CTRL.FTO]);
+    build(ctrl[at + CTRL.BASE], ctrl[at + CTRL.START], ctrl[at + CTRL.END], ctrl[at + CTRL.FFROM], ctrl[at + CTRL.FTO]);
     Atomics.store(ctrl, at + CTRL.DONE, seen);
   } catch {
     Atomics.store(ctrl, at + CTRL.DONE, -seen);

@@ -3,9 +3,11 @@
  * range of features, each feature's histogram holds per bin the sums of gradient, hessian and row
  * count, interleaved (g, h, c) so one bin is one cache line's worth of work. Binned features are
  * column-major (one Uint8Array of n rows per feature); a node's rows are a sorted range of a row
- * index, and its gradients are gathered into node order once, before the features are walked.
- * Four features share one pass over the node's rows (their loads of row, g and h), which measured
- * 1.9× faster than one feature at a time. The same code runs on the main thread and in workers.
+ * index, and its (gradient, hessian) pairs are gathered into index order once, before the features
+ * are walked. Four features share one pass over the node's rows (their loads of row, g and h),
+ * which measured 1.9× faster than one feature at a time. This is the typed-array kernel; training
+ * uses the WASM SIMD one (histogram-kernel.ts), which sums the same way, where the runtime has it.
+ * The same code runs on the main thread and in workers.
  */
 
 /** Control words of one worker in HistogramThreads' shared Int32Array (STRIDE words per worker). */
@@ -33,15 +35,54 @@ export interface HistogramInput {
   readonly rows: number;
   /** Row numbers of the nodes, each node a sorted range. */
   readonly index: Int32Array;
-  /** Gradients and hessians gathered in index order (position i holds row index[i]'s). */
-  readonly g: Float32Array;
-  readonly h: Float32Array;
+  /** (gradient, hessian) of row r at 2r, 2r + 1. */
+  readonly gh: Float32Array;
+  /** The pairs gathered into index order (`gather`): position i's at 2i, 2i + 1. */
+  readonly pairs: Float32Array;
+  /** Room for the right side of a partition (rows long). */
+  readonly scratch: Int32Array;
   readonly hist: Float64Array;
   /** Per feature, its offset in a histogram (doubles). */
   readonly offsets: Int32Array;
   readonly binCounts: Int32Array;
   /** The features to build (all of them, in training). */
   readonly features: Int32Array;
+  /** The WebAssembly memory every array above is a view of, when the WASM kernel is to run on them. */
+  readonly memory?: WebAssembly.Memory | null;
+}
+
+export interface HistogramKernels {
+  /** Builds the histograms of features[fFrom..fTo) for index positions [start, end) into the histogram at `base`. */
+  readonly build: (base: number, start: number, end: number, fFrom: number, fTo: number) => void;
+  /** Gathers the pairs of index positions [start, end) (before `build` on them). */
+  readonly gather: (start: number, end: number) => void;
+  /** Stable partition of index[start, end) by "bin of `feature` ≤ bin" (missing left or not); returns where the right side starts. */
+  readonly partition: (start: number, end: number, feature: number, bin: number, missingLeft: boolean) => number;
+}
+
+/** The typed-array partition (HistogramKernels.partition). */
+export function partitionRows(x: HistogramInput, start: number, end: number, feature: number, bin: number, missingLeft: boolean): number {
+  const { index, scratch: right, rows } = x;
+  const bins = x.bins.subarray(feature * rows, feature * rows + rows);
+  let l = start;
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    const row = index[i];
+    const b = bins[row];
+    if (b === 0 ? missingLeft : b <= bin) index[l++] = row;
+    else right[k++] = row;
+  }
+  index.set(right.subarray(0, k), l);
+  return l;
+}
+
+export function gatherPairs(x: HistogramInput, start: number, end: number): void {
+  const { index, gh, pairs } = x;
+  for (let i = start; i < end; i++) {
+    const r = index[i];
+    pairs[2 * i] = gh[2 * r];
+    pairs[2 * i + 1] = gh[2 * r + 1];
+  }
 }
 
 /**
@@ -49,7 +90,7 @@ export interface HistogramInput {
  * starting at `base`.
  */
 export function buildHistograms(x: HistogramInput, base: number, start: number, end: number, fFrom: number, fTo: number): void {
-  const { bins, rows, index, g, h, hist, offsets, binCounts, features } = x;
+  const { bins, rows, index, pairs, hist, offsets, binCounts, features } = x;
   for (let k = fFrom; k < fTo; k++) {
     const o = base + offsets[features[k]];
     hist.fill(0, o, o + BIN_STRIDE * binCounts[features[k]]);
@@ -70,8 +111,8 @@ export function buildHistograms(x: HistogramInput, base: number, start: number, 
     const o3 = base + offsets[f3];
     for (let i = start; i < end; i++) {
       const r = index[i];
-      const gi = g[i];
-      const hi = h[i];
+      const gi = pairs[2 * i];
+      const hi = pairs[2 * i + 1];
       let b = o0 + b0[r] * 3;
       hist[b] += gi;
       hist[b + 1] += hi;
@@ -96,8 +137,8 @@ export function buildHistograms(x: HistogramInput, base: number, start: number, 
     const o = base + offsets[f];
     for (let i = start; i < end; i++) {
       const b = o + bf[index[i]] * 3;
-      hist[b] += g[i];
-      hist[b + 1] += h[i];
+      hist[b] += pairs[2 * i];
+      hist[b + 1] += pairs[2 * i + 1];
       hist[b + 2]++;
     }
   }
