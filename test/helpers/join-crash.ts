@@ -79,28 +79,17 @@ interface RunResult {
 }
 
 /**
- * One `pctr join --until-caught-up --drain`; when `killAfter` is given, SIGKILL it (after a random
- * few ms) once it has processed that many more impressions than its first progress line showed
- * (which already counts the restored checkpoint): 0 kills it right after restore and replay.
+ * One `pctr join --until-caught-up --drain`; when `killAfter` is given, it SIGKILLs itself (after a
+ * random few ms) once it has processed that many more impressions than its first progress line
+ * showed (join-cli.ts): 0 kills it right after restore and replay.
  */
 function runJoin(env: NodeJS.ProcessEnv, killAfter: number | null): Promise<RunResult> {
   const args = ['--import', 'tsx', JOIN_CLI, 'join', '--until-caught-up', '--drain', '--json', '--progress', '25ms'];
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const childEnv = killAfter === null ? env : { ...env, PCTR_TEST_KILL_AFTER: String(killAfter) };
+  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   const stderr: string[] = [];
-  let killAt = -1;
-  let killing = false;
   createInterface({ input: child.stderr }).on('line', (line) => {
-    if (!line.startsWith('{"progress"')) {
-      stderr.push(line);
-      return;
-    }
-    const { impressions } = (JSON.parse(line) as { progress: { impressions: number } }).progress;
-    if (killAfter === null || killing) return;
-    if (killAt < 0) killAt = impressions + killAfter;
-    if (impressions >= killAt) {
-      killing = true;
-      setTimeout(() => child.kill('SIGKILL'), Math.floor(Math.random() * 20));
-    }
+    if (!line.startsWith('{"progress"')) stderr.push(line);
   });
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr })));
 }
