@@ -40,26 +40,20 @@ function meanLoss(margins: Float64Array, labels: Uint8Array, n: number): number 
 export async function boost(forest: Forest, data: BoostData, p: GbdtParams, threads: number, opts: Pick<FitOptions, 'signal' | 'onProgress'>): Promise<BoostResult> {
   const { train, valid } = data;
   const n = train.n;
-  const margins = new Float64Array(n).fill(data.baseMargin);
   const validMargins = valid ? new Float64Array(valid.n).fill(data.baseMargin) : null;
   const labels = train.labels;
   const stopAfter = valid && valid.n > 0 ? p.earlyStoppingRounds : 0;
   let best = 0;
   let bestLoss = validMargins ? meanLoss(validMargins, valid!.labels, valid!.n) : Infinity;
-  // The training margins of the best round so far (its training loss is reported), when stopping early may cut back to it.
-  const bestMargins = validMargins ? Float64Array.from(margins) : null;
   let rounds = 0;
   const grower = await TreeGrower.create(train, p, threads);
-  const gh = grower.gradients;
+  const margins = grower.start(data.baseMargin);
+  // The training margins of the best round so far (its training loss is reported), when stopping early may cut back to it.
+  const bestMargins = validMargins ? Float64Array.from(margins) : null;
   try {
     for (let t = 0; t < p.trees; t++) {
       opts.signal?.throwIfAborted();
-      for (let r = 0; r < n; r++) {
-        const q = 1 / (1 + Math.exp(-margins[r]));
-        gh[2 * r] = q - labels[r];
-        gh[2 * r + 1] = Math.max(q * (1 - q), 1e-16);
-      }
-      grower.grow(forest, margins);
+      grower.grow(forest);
       rounds = t + 1;
       let status = `tree ${rounds}/${p.trees}`;
       if (validMargins) {

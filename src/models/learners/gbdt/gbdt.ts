@@ -210,6 +210,7 @@ function binFeatures(schema: FeatureSchema, train: Rows, valid: Rows | null, p: 
   const n = train.n;
   const vn = valid?.n ?? 0;
   const arrays = trainingArrays(n, width, p.maxBin, p.maxLeaves);
+  arrays.labels.set(train.labels.subarray(0, n));
   const bins = arrays.bins;
   const validBins = new Uint8Array(vn * width);
   const upper: Float64Array[] = [];

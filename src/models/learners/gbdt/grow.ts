@@ -7,9 +7,9 @@
  * it runs out, the open leaf least likely to be split next gives up its slot, and is rebuilt from
  * its rows if it is split after all.
  */
-import { histogramLayout, subtractHistogram, type HistogramInput } from './histogram.ts';
+import { histogramLayout, subtractHistogram } from './histogram.ts';
 import { poolSlots, type TrainingArrays } from './histogram-kernel.ts';
-import { HistogramThreads } from './histogram-threads.ts';
+import { HistogramThreads, type GrowInput } from './histogram-threads.ts';
 import type { GbdtParams } from './params.ts';
 import { findBestSplit, Split } from './split.ts';
 import type { Forest } from './tree.ts';
@@ -35,7 +35,9 @@ interface Leaf {
 }
 
 export class TreeGrower {
-  private readonly input: HistogramInput;
+  private readonly input: GrowInput;
+  /** Sums of the rows' gradients and hessians (the next root's). */
+  private sums = { g: 0, h: 0 };
   private readonly size: number;
   private readonly free: number[] = [];
   private readonly leaves: Leaf[] = [];
@@ -45,7 +47,7 @@ export class TreeGrower {
     private readonly data: BinnedRows,
     private readonly p: GbdtParams,
     private readonly threads: HistogramThreads,
-    input: HistogramInput,
+    input: GrowInput,
     size: number,
     slots: number,
   ) {
@@ -58,30 +60,32 @@ export class TreeGrower {
     const binCounts = Int32Array.from(data.upper, (u) => u.length + 2);
     const { offsets, size } = histogramLayout(binCounts);
     const features = Int32Array.from(data.upper, (_, f) => f);
-    const { memory, bins, index, gh, pairs, scratch, hist } = data.arrays;
+    const a = data.arrays;
     // The pool was sized for histograms of maxBin bins per feature; the real ones may be smaller.
-    const slots = Math.min(poolSlots(size, p.maxLeaves), Math.floor(hist.length / Math.max(1, size)));
-    const input: HistogramInput = { bins, rows: data.n, index, gh, pairs, scratch, hist, offsets, binCounts, features, memory };
+    const slots = Math.min(poolSlots(size, p.maxLeaves), Math.floor(a.hist.length / Math.max(1, size)));
+    const input: GrowInput = { ...a, rows: data.n, offsets, binCounts, features };
     return new TreeGrower(data, p, await HistogramThreads.start(input, threads), input, size, slots);
   }
 
-  /** Where the caller puts each row's (gradient, hessian) before `grow`: row r's at 2r, 2r + 1. */
-  get gradients(): Float32Array {
-    return this.input.gh;
+  /** The training rows' margins (arrays.margins): every row's at `baseMargin`, and their first gradients. */
+  start(baseMargin: number): Float64Array {
+    const { index, margins, leafEnd, leafValue } = this.input;
+    const n = this.data.n;
+    margins.fill(baseMargin);
+    for (let i = 0; i < n; i++) index[i] = i;
+    // One leaf of value 0: the update only computes the gradients.
+    leafEnd[0] = n;
+    leafValue[0] = 0;
+    this.sums = this.threads.update();
+    return margins;
   }
 
-  /** Grows one tree on the rows' gradients into `forest`, adding its leaf values to `margins`. */
-  grow(forest: Forest, margins: Float64Array): void {
-    const { index, gh } = this.input;
+  /** Grows one tree on the rows' gradients into `forest`, then adds its leaf values to the margins and computes the next gradients. */
+  grow(forest: Forest): void {
+    const { index, leafEnd, leafValue } = this.input;
     const n = this.data.n;
     for (let i = 0; i < n; i++) index[i] = i;
-    let g = 0;
-    let h = 0;
-    for (let r = 0; r < n; r++) {
-      g += gh[2 * r];
-      h += gh[2 * r + 1];
-    }
-    const root = this.leaf(forest.startTree(), 0, n, 0, g, h, n);
+    const root = this.leaf(forest.startTree(), 0, n, 0, this.sums.g, this.sums.h, n);
     this.histogram(root);
     this.evaluate(root);
     const leaves = this.leaves;
@@ -95,15 +99,19 @@ export class TreeGrower {
       leaves.push(right);
     }
     const { lambda, learningRate } = this.p;
-    for (const leaf of leaves) {
+    leaves.sort((a, b) => a.start - b.start);
+    for (let k = 0; k < leaves.length; k++) {
+      const leaf = leaves[k];
       const w = (-leaf.g / (leaf.h + lambda)) * learningRate;
       forest.value[leaf.node] = w;
-      for (let i = leaf.start; i < leaf.end; i++) margins[index[i]] += w;
+      leafEnd[k] = leaf.end;
+      leafValue[k] = w;
       this.release(leaf);
       this.spare.push(leaf);
     }
     leaves.length = 0;
     forest.finishTree();
+    this.sums = this.threads.update();
   }
 
   close(): Promise<void> {

@@ -9,6 +9,7 @@
  * runtime does not validate the module, training falls back to SharedArrayBuffers and that kernel.
  */
 import { I32, moduleBytes, op, V128, vec, type WasmFunction } from '../../kernels/wasm-asm.ts';
+import { chunksOf, type RowUpdateInput } from './row-update.ts';
 import { BIN_STRIDE, buildHistograms, gatherPairs, partitionRows, type HistogramInput, type HistogramKernels } from './histogram.ts';
 
 const PAGE = 65536;
@@ -144,14 +145,11 @@ export function histogramKernels(x: HistogramInput): HistogramKernels {
 }
 
 /** The arrays of one training run, views of `memory` (null: plain SharedArrayBuffers, JS kernel). */
-export interface TrainingArrays {
+export interface TrainingArrays extends RowUpdateInput {
   readonly memory: WebAssembly.Memory | null;
   /** Binned features, column-major, rows × features. */
   readonly bins: Uint8Array;
-  readonly index: Int32Array;
-  /** (gradient, hessian) per row, interleaved f32s. */
-  readonly gh: Float32Array;
-  /** The same pairs gathered into index order. */
+  /** The pairs gathered into index order. */
   readonly pairs: Float32Array;
   /** Room for the right side of a partition. */
   readonly scratch: Int32Array;
@@ -167,9 +165,22 @@ export function poolSlots(histogramDoubles: number, maxLeaves: number): number {
 /** Allocates the arrays of a run on `rows` rows of `features` features in one shared memory (zeroed). */
 export function trainingArrays(rows: number, features: number, maxBin: number, maxLeaves: number): TrainingArrays {
   const histDoubles = BIN_STRIDE * features * (maxBin + 2);
-  const parts = [rows * features, 4 * rows, 8 * rows, 8 * rows, 4 * rows, 8 * histDoubles * poolSlots(histDoubles, maxLeaves)];
+  const sizes = {
+    bins: rows * features,
+    index: 4 * rows,
+    gh: 8 * rows,
+    pairs: 8 * rows,
+    scratch: 4 * rows,
+    margins: 8 * rows,
+    labels: rows,
+    leafEnd: 4 * maxLeaves,
+    leafValue: 8 * maxLeaves,
+    partials: 16 * chunksOf(rows),
+    leafOf: 2 * rows,
+    hist: 8 * histDoubles * poolSlots(histDoubles, maxLeaves),
+  };
   const align = (x: number): number => Math.ceil(x / 64) * 64;
-  const bytes = parts.reduce((s, b) => s + align(b), 0);
+  const bytes = Object.values(sizes).reduce((s, b) => s + align(b), 0);
   const pages = Math.max(1, Math.ceil(bytes / PAGE));
   let buffer: SharedArrayBuffer;
   let memory: WebAssembly.Memory | null = null;
@@ -180,18 +191,24 @@ export function trainingArrays(rows: number, features: number, maxBin: number, m
     buffer = new SharedArrayBuffer(bytes);
   }
   let next = 0;
-  const take = (i: number): number => {
+  const view = <T>(Ctor: new (b: SharedArrayBuffer, at: number, length: number) => T, name: keyof typeof sizes, bytesPer: number): T => {
     const at = next;
-    next += align(parts[i]);
-    return at;
+    next += align(sizes[name]);
+    return new Ctor(buffer, at, sizes[name] / bytesPer);
   };
   return {
     memory,
-    bins: new Uint8Array(buffer, take(0), parts[0]),
-    index: new Int32Array(buffer, take(1), rows),
-    gh: new Float32Array(buffer, take(2), 2 * rows),
-    pairs: new Float32Array(buffer, take(3), 2 * rows),
-    scratch: new Int32Array(buffer, take(4), rows),
-    hist: new Float64Array(buffer, take(5), parts[5] / 8),
+    bins: view(Uint8Array, 'bins', 1),
+    index: view(Int32Array, 'index', 4),
+    gh: view(Float32Array, 'gh', 4),
+    pairs: view(Float32Array, 'pairs', 4),
+    scratch: view(Int32Array, 'scratch', 4),
+    margins: view(Float64Array, 'margins', 8),
+    labels: view(Uint8Array, 'labels', 1),
+    leafEnd: view(Int32Array, 'leafEnd', 4),
+    leafValue: view(Float64Array, 'leafValue', 8),
+    partials: view(Float64Array, 'partials', 8),
+    leafOf: view(Uint16Array, 'leafOf', 2),
+    hist: view(Float64Array, 'hist', 8),
   };
 }

@@ -8,8 +8,12 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { PctrError, startWorker } from '../../../core/index.ts';
-import { CTRL, OP_BUILD, OP_STOP, type HistogramKernels, type HistogramInput } from './histogram.ts';
+import { CTRL, OP_BUILD, OP_MARK, OP_STOP, OP_UPDATE, type HistogramKernels, type HistogramInput } from './histogram.ts';
 import { histogramKernels } from './histogram-kernel.ts';
+import { chunksOf, markLeaves, updateRows, type RowUpdateInput } from './row-update.ts';
+
+/** What the threads share: the histogram kernels' arrays and the row update's. */
+export type GrowInput = HistogramInput & RowUpdateInput;
 
 /** Nodes with fewer rows are built by the main thread alone. */
 export const PARALLEL_MIN_NODE_ROWS = 2048;
@@ -32,7 +36,7 @@ export class HistogramThreads {
   private readonly own: HistogramKernels;
 
   private constructor(
-    private readonly input: HistogramInput,
+    private readonly input: GrowInput,
     private readonly workers: Worker[],
     private readonly ctrl: Int32Array,
   ) {
@@ -44,7 +48,7 @@ export class HistogramThreads {
   }
 
   /** Starts `threads − 1` workers over `input`, whose arrays must live in SharedArrayBuffers. */
-  static async start(input: HistogramInput, threads: number): Promise<HistogramThreads> {
+  static async start(input: GrowInput, threads: number): Promise<HistogramThreads> {
     const ctrl = typedArray(Int32Array, CTRL.STRIDE * Math.max(1, threads - 1), true);
     const workers: Worker[] = [];
     try {
@@ -78,16 +82,46 @@ export class HistogramThreads {
       this.own.build(base, start, end, 0, features);
       return;
     }
-    if (this.failure) throw new PctrError('PCTR_INTERNAL', `a histogram worker failed: ${this.failure.message}`, { cause: this.failure });
-    const parts = this.workers.length + 1;
     // Worker shares are multiples of 4 features (the kernel's unrolling); the main thread takes the rest.
-    const chunk = 4 * Math.max(1, Math.floor(features / parts / 4));
+    const from = this.dispatch(OP_BUILD, features, 4, base, start, end);
+    this.own.build(base, start, end, from, features);
+    this.join();
+  }
+
+  /** The row update (row-update.ts) of every chunk of the index's positions, shared by the threads; returns the sums of g and h. */
+  update(): { g: number; h: number } {
+    const rows = this.input.rows;
+    const chunks = chunksOf(rows);
+    for (const [op, step] of [[OP_MARK, markLeaves], [OP_UPDATE, updateRows]] as const) {
+      const from = this.workers.length === 0 ? 0 : this.dispatch(op, chunks, 1, 0, 0, 0);
+      step(this.input, rows, from, chunks);
+      this.join();
+    }
+    const p = this.input.partials;
+    let g = 0;
+    let h = 0;
+    for (let c = 0; c < chunks; c++) {
+      g += p[2 * c];
+      h += p[2 * c + 1];
+    }
+    return { g, h };
+  }
+
+  private dispatched = 0;
+
+  /**
+   * Gives each worker an equal share (a multiple of `unit`) of `items` (features or chunks) from the
+   * front, and returns where the main thread's share starts.
+   */
+  private dispatch(op: number, items: number, unit: number, base: number, start: number, end: number): number {
+    if (this.failure) throw new PctrError('PCTR_INTERNAL', `a histogram worker failed: ${this.failure.message}`, { cause: this.failure });
+    const chunk = unit * Math.max(1, Math.floor(items / (this.workers.length + 1) / unit));
     const seq = ++this.seq;
     const ctrl = this.ctrl;
-    let dispatched = 0;
-    for (let w = 0; w < this.workers.length && (w + 1) * chunk < features; w++) {
+    let w = 0;
+    for (; w < this.workers.length && (w + 1) * chunk < items; w++) {
       const at = w * CTRL.STRIDE;
-      ctrl[at + CTRL.OP] = OP_BUILD;
+      ctrl[at + CTRL.OP] = op;
       ctrl[at + CTRL.BASE] = base;
       ctrl[at + CTRL.START] = start;
       ctrl[at + CTRL.END] = end;
@@ -95,10 +129,15 @@ export class HistogramThreads {
       ctrl[at + CTRL.FTO] = (w + 1) * chunk;
       Atomics.store(ctrl, at + CTRL.SEQ, seq);
       Atomics.notify(ctrl, at + CTRL.SEQ);
-      dispatched++;
     }
-    this.own.build(base, start, end, dispatched * chunk, features);
-    for (let w = 0; w < dispatched; w++) this.await(w, seq);
+    this.dispatched = w;
+    return w * chunk;
+  }
+
+  /** Waits for the workers of the last dispatch. */
+  private join(): void {
+    for (let w = 0; w < this.dispatched; w++) this.await(w, this.seq);
+    this.dispatched = 0;
   }
 
   private await(w: number, seq: number): void {

@@ -14,6 +14,9 @@
 export const CTRL = { SEQ: 0, OP: 1, BASE: 2, START: 3, END: 4, FFROM: 5, FTO: 6, DONE: 7, STRIDE: 16 } as const;
 export const OP_BUILD = 1;
 export const OP_STOP = 2;
+/** Mark the leaves of, then update, the rows of chunks [FFROM, FTO) (row-update.ts). */
+export const OP_MARK = 3;
+export const OP_UPDATE = 4;
 
 /** Doubles per bin: gradient, hessian, count. */
 export const BIN_STRIDE = 3;
