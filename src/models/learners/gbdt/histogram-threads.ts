@@ -1,10 +1,12 @@
 /**
- * Multi-threaded histogram building: the features are split between the main thread and
- * `threads − 1` worker threads, which share the binned data, gradients, row index and histograms
- * through SharedArrayBuffers. Splitting features (not rows) means every bin is summed by one thread
- * in row order, so the model is bit-identical whatever the thread count. Commands go through
- * shared control words with Atomics (wait/notify), and the main thread blocks while workers finish
- * a node: small nodes, where waking a worker costs more than it saves, stay on the main thread.
+ * Multi-threaded tree growing: for each node's histograms the features are split between the main
+ * thread and `threads − 1` worker threads, and for the per-round row update the chunks of rows are
+ * (row-update.ts); they share the binned data, gradients, row index, margins and histograms in
+ * training's shared memory (histogram-kernel.ts). Splitting features (not rows) means every bin is
+ * summed by one thread in row order, and chunk sums are added in chunk order, so the model is
+ * bit-identical whatever the thread count. Commands go through shared control words with Atomics
+ * (wait/notify), and the main thread blocks while workers finish: small nodes, where waking a
+ * worker costs more than it saves, stay on the main thread.
  */
 import type { Worker } from 'node:worker_threads';
 import { PctrError, startWorker } from '../../../core/index.ts';
