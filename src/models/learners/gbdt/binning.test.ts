@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../../test/helpers/synthetic-ctr.ts';
-import { binBoundaries, binColumn, binOf, MISSING_BIN, strideSample } from './binning.ts';
+import { binBoundaries, binColumn, binOf, MISSING_BIN, sortValues, strideSample } from './binning.ts';
 
 describe('GBDT binning', () => {
   it('gives each of few distinct values its own bin, and NaN the missing bin', () => {
@@ -45,5 +45,21 @@ describe('GBDT binning', () => {
     binColumn(column, column.length, upper, bins);
     expect(Array.from(bins.subarray(0, 4))).toEqual([255, 1, 255, 1]);
     expect(Array.from(bins)).toEqual(Array.from(column, (v) => binOf(v, upper)));
+  });
+
+  it('sorts values as the native sort does (negatives, ±0, ±∞, duplicates, float32 and full doubles)', () => {
+    const rand = seededRandom(4);
+    const special = [0, -0, Infinity, -Infinity, 1e-310, -1e-310, Number.MAX_VALUE, -Number.MAX_VALUE];
+    for (const [n, draw] of [
+      [5000, () => Math.fround((rand() - 0.5) * 1e3)],
+      [20_000, () => (rand() - 0.5) * 1e300 * rand() ** 40],
+      [9000, () => (rand() < 0.3 ? special[Math.floor(rand() * special.length)] : Math.floor(rand() * 10) - 5)],
+    ] as const) {
+      const values = Float64Array.from({ length: n }, draw);
+      const expected = values.slice().sort();
+      const sorted = sortValues(values.subarray(0));
+      expect(sorted).toEqual(expected);
+      expect(Array.from(sorted, (v) => Object.is(v, -0))).toEqual(Array.from(expected, (v) => Object.is(v, -0)));
+    }
   });
 });
