@@ -60,7 +60,7 @@ export function sortValues(values: Float64Array): Float64Array {
   const n = values.length;
   if (n < 4096) return values.sort();
   let a = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
-  let b = new Uint32Array(2 * n);
+  let b: Uint32Array = new Uint32Array(2 * n);
   // Keys: a negative value's bits all flipped, a positive value's sign bit set.
   for (let i = 0; i < 2 * n; i += 2) {
     const hi = a[i + 1];
