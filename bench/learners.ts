@@ -81,7 +81,8 @@ async function quality(kind: DatasetKind, path: string) {
 
 /** The Criteo-shaped file, from the simulator's export (kept in the work directory between runs). */
 async function syntheticCriteo(rows: number): Promise<string> {
-  const path = join(WORK, `criteo-sim-${rows}-seed1.tsv`);
+  // v2: the generator with low-rank and three-way crosses (a file from the earlier one is not reused).
+  const path = join(WORK, `criteo-sim-v2-${rows}-seed1.tsv`);
   if (existsSync(path)) return path;
   note(`generating ${rows} Criteo-shaped rows with pctr sim --export criteo …`);
   const { command, args } = pctrCommand(['sim', '--export', 'criteo', '--rows', String(rows), '--seed', '1', '--out', `${path}.part`]);

@@ -230,8 +230,9 @@ export async function runFmZoo(split: ZooSplit, opts: FmZooOptions = {}): Promis
 
 /** The generated Criteo-shaped file (`pctr sim --export criteo`) and its rows' true CTRs, kept in the work directory between runs. */
 export async function generatedCriteo(rows: number, workDir: string): Promise<{ path: string; oracle: string }> {
-  const path = join(workDir, `criteo-sim-${rows}-seed1.tsv`);
-  const oracle = join(workDir, `criteo-sim-${rows}-seed1.oracle`);
+  // v2: the generator with low-rank and three-way crosses; the version keeps an older cached file from being reused.
+  const path = join(workDir, `criteo-sim-v2-${rows}-seed1.tsv`);
+  const oracle = join(workDir, `criteo-sim-v2-${rows}-seed1.oracle`);
   if (existsSync(path) && existsSync(oracle)) return { path, oracle };
   const { command, args } = pctrCommand(['sim', '--export', 'criteo', '--rows', String(rows), '--seed', '1', '--out', `${path}.part`, '--oracle-out', oracle]);
   await new Promise<void>((resolve, reject) => {

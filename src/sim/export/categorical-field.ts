@@ -48,6 +48,14 @@ export class CategoricalField {
     return value < 0 ? this.missingEffect : this.spec.sigma * hashNormal(hashPair(value, 0x5eed, this.salt));
   }
 
+  /**
+   * Coordinate `k` of the value's hidden latent vector (standard-normal-like, from a hash, so big
+   * vocabularies need no storage); 0 for missing: an empty field says nothing about taste or topic.
+   */
+  factor(value: number, k: number): number {
+    return value < 0 ? 0 : hashNormal(hashPair(value, 0xfac0 + k, this.salt));
+  }
+
   /** The value's token (32 bits, written as 8 hex digits). */
   token(value: number): number {
     return hashPair(value, 0x70c3, this.salt);
