@@ -55,6 +55,8 @@ export class FtrlLearner extends HashedModel implements OnlineLearner, EncodedTr
   readonly params: FtrlParams;
   /** z_i at 2i, √n_i at 2i + 1. */
   private readonly state: Float32Array;
+  /** Running sums of scoreEncodedWith's rows (reused). */
+  private dots = new Float64Array(0);
   private weights = new Float64Array(64);
 
   constructor(schema: FeatureSchema, params: FtrlParams, encoding: EncodingSpec = encodingSpecOf(params), calibration: CalibrationSpec = NO_CALIBRATION) {
@@ -155,14 +157,38 @@ export class FtrlLearner extends HashedModel implements OnlineLearner, EncodedTr
   }
 
   scoreEncoded(enc: EncodedBatch, out: Float32Array): void {
+    this.scoreEncodedWith(enc, 0, null, out);
+  }
+
+  /**
+   * scoreEncoded, with `extra(dots, n)` adding to each row's running sum the terms that are not in
+   * `enc`, after the row's first `split` tokens (GBDT+LR's leaf weights, in the order its encoded
+   * rows would hold them), so every row's sum is the one scoreEncoded would make of the whole row.
+   * Rows are summed in three passes (tokens before the split, the extra terms, the rest), so
+   * `extra` can walk its terms term by term over all rows.
+   */
+  scoreEncodedWith(enc: EncodedBatch, split: number, extra: ((dots: Float64Array, n: number) => void) | null, out: Float32Array): void {
     const { offsets, indices, values } = enc;
+    const n = enc.n;
     const state = this.state;
     const { alpha, beta, l1, l2 } = this.params;
     const invAlpha = 1 / alpha;
     const base = beta / alpha + l2;
-    for (let r = 0; r < enc.n; r++) {
+    if (this.dots.length < n) this.dots = new Float64Array(Math.max(n, 2 * this.dots.length));
+    const dots = this.dots;
+    const head = extra === null ? 0 : split;
+    for (let r = 0; r < n; r++) {
       let dot = 0;
-      for (let k = offsets[r], e = offsets[r + 1]; k < e; k++) {
+      for (let k = offsets[r], e = Math.min(offsets[r + 1], k + head); k < e; k++) {
+        const i2 = indices[k] << 1;
+        dot += weightOf(state[i2], state[i2 + 1], l1, base, invAlpha) * values[k];
+      }
+      dots[r] = dot;
+    }
+    extra?.(dots, n);
+    for (let r = 0; r < n; r++) {
+      let dot = dots[r];
+      for (let k = Math.min(offsets[r + 1], offsets[r] + head), e = offsets[r + 1]; k < e; k++) {
         const i2 = indices[k] << 1;
         dot += weightOf(state[i2], state[i2 + 1], l1, base, invAlpha) * values[k];
       }

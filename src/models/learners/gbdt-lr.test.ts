@@ -41,6 +41,27 @@ describe('GbdtLrLearner', () => {
     expect(touched[0] - touched[1]).toBeLessThan(60);
   });
 
+  it('scores through cached leaf weights exactly as through hashing every leaf token, also after online updates and a reload', async () => {
+    const test = syntheticBatch(3000, 37);
+    type Internals = { lr: { scoreEncoded(e: unknown, out: Float32Array): void; encoder: { encode(b: RawBatch): unknown } }; combine(b: RawBatch): RawBatch };
+    const hashed = (m: GbdtLrLearner): Float32Array => {
+      const x = m as unknown as Internals;
+      const out = new Float32Array(test.n);
+      x.lr.scoreEncoded(x.lr.encoder.encode(x.combine(test)), out);
+      return out;
+    };
+    for (const rawFeatures of [true, false]) {
+      const m = new GbdtLrLearner(SYNTHETIC_SCHEMA, GbdtLrParams.parse({ trees: 20, threads: 1, rawFeatures, epochs: 1 }));
+      await m.fit(sourceOf(syntheticBatch(8000, 36), 1000));
+      expect(predictAll(m, test)).toEqual(hashed(m));
+      expect((m as unknown as { scorer: unknown }).scorer).toBeTruthy();
+      m.update(syntheticBatch(2000, 38));
+      expect(predictAll(m, test)).toEqual(hashed(m));
+      const reloaded = loadModel(encodeArtifact(m.toArtifact())) as GbdtLrLearner;
+      expect(predictAll(reloaded, test)).toEqual(predictAll(m, test));
+    }
+  });
+
   it('keeps learning online after fit: the linear part follows a shift the frozen trees cannot', async () => {
     const m = new GbdtLrLearner(SYNTHETIC_SCHEMA, GbdtLrParams.parse({ trees: 20, threads: 1 }));
     await m.fit(sourceOf(syntheticBatch(10_000, 33), 1000));
