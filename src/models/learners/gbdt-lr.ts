@@ -139,19 +139,9 @@ export class GbdtLrLearner implements OnlineLearner, CalibratedLearner {
     if (scorer === null) {
       this.lr.scoreEncoded(this.lr.encoder.encode(this.combine(batch)), out);
     } else {
-      const leaves = this.leavesOf(batch);
-      const { slots, index } = scorer;
-      const weight = (scorer.weight ??= Float64Array.from(index, (i) => this.lr.weight(i)));
-      const trees = leaves.length;
-      // Tree by tree over the rows: each row's sum still takes its trees in order.
-      const addLeaves = (dots: Float64Array, n: number): void => {
-        for (let t = 0; t < trees; t++) {
-          const leaf = leaves[t];
-          const at = t * slots;
-          for (let r = 0; r < n; r++) dots[r] += weight[at + leaf[r]];
-        }
-      };
-      this.lr.scoreEncodedWith(scorer.raw.encode(batch), scorer.rawFields, addLeaves, out);
+      this.leavesOf(batch);
+      scorer.weight ??= Float64Array.from(scorer.index, (i) => this.lr.weight(i));
+      this.lr.scoreEncodedWith(scorer.raw.encode(batch), scorer.rawFields, this.addLeafWeights, out);
     }
     this.calibrator.apply(out, batch.n);
   }
@@ -187,6 +177,17 @@ export class GbdtLrLearner implements OnlineLearner, CalibratedLearner {
     for (let t = 0; t < trees; t++) for (let v = 0; v < slots; v++) index[t * slots + v] = enc.indices[enc.offsets[v] + rawSchema.fields.length + t];
     return (this.scorer = { raw, rawFields: rawSchema.fields.length, slots, index, weight: null });
   }
+
+  /** Adds the cached weights of the rows' leaves (leavesOf's columns) tree by tree over the rows: each row's sum still takes its trees in order. */
+  private readonly addLeafWeights = (dots: Float64Array, n: number): void => {
+    const { slots, weight } = this.scorer!;
+    const leaves = this.leafColumns;
+    for (let t = 0; t < leaves.length; t++) {
+      const leaf = leaves[t];
+      const at = t * slots;
+      for (let r = 0; r < n; r++) dots[r] += weight![at + leaf[r]];
+    }
+  };
 
   /** Each tree's leaf value (leaf + 1) per row of the batch, in columns reused by the next call. */
   private leavesOf(batch: RawBatch): Int32Array[] {

@@ -11,7 +11,8 @@ import type { GbdtParams } from './params.ts';
 import type { Forest } from './tree.ts';
 
 export interface BoostData {
-  readonly train: BinnedRows & { readonly labels: Uint8Array };
+  /** Training rows; their labels are arrays.labels. */
+  readonly train: BinnedRows;
   /** Validation rows binned the same way, or null (no early stopping). */
   readonly valid: { readonly n: number; readonly bins: Uint8Array; readonly labels: Uint8Array } | null;
   readonly baseMargin: number;
@@ -41,7 +42,7 @@ export async function boost(forest: Forest, data: BoostData, p: GbdtParams, thre
   const { train, valid } = data;
   const n = train.n;
   const validMargins = valid ? new Float64Array(valid.n).fill(data.baseMargin) : null;
-  const labels = train.labels;
+  const labels = train.arrays.labels;
   const stopAfter = valid && valid.n > 0 ? p.earlyStoppingRounds : 0;
   let best = 0;
   let bestLoss = validMargins ? meanLoss(validMargins, valid!.labels, valid!.n) : Infinity;

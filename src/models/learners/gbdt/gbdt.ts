@@ -89,7 +89,7 @@ export class GbdtLearner implements CalibratedLearner {
     const baseMargin = Math.log(prior / (1 - prior));
     const result = await boost(
       forest,
-      { train: { n: train.n, arrays: binned.arrays, upper: binned.upper, labels: train.labels }, valid: valid && { n: valid.n, bins: binned.validBins, labels: valid.labels }, baseMargin },
+      { train: { n: train.n, arrays: binned.arrays, upper: binned.upper }, valid: valid && { n: valid.n, bins: binned.validBins, labels: valid.labels }, baseMargin },
       p,
       threads,
       opts,

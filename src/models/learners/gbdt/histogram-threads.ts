@@ -35,6 +35,8 @@ export function typedArray<T extends Float64Array | Float32Array | Int32Array | 
 export class HistogramThreads {
   private failure: Error | null = null;
   private seq = 0;
+  /** Workers given a share by the last dispatch. */
+  private dispatched = 0;
   private readonly own: HistogramKernels;
 
   private constructor(
@@ -108,8 +110,6 @@ export class HistogramThreads {
     }
     return { g, h };
   }
-
-  private dispatched = 0;
 
   /**
    * Gives each worker an equal share (a multiple of `unit`) of `items` (features or chunks) from the
